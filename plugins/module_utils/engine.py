@@ -1,0 +1,208 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one engine: load a configuration, run the rules, return a report.
+
+Every front-end (modules, filters, CLI, lint rules, the gate role) calls
+``check_file`` or ``check_text`` and adapts the Report; none checks anything
+itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import (
+    ERROR, SEVERITIES, WARNING, Finding, at_least)
+from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
+from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
+
+ConfigLoadError = nginx_config.ConfigLoadError
+
+_SUPPRESSION = re.compile(r"^\s*preflight\s*:\s*ignore\b(?:\[([^\]]*)\])?\s*(.*)$")
+# "nginx: [emerg] msg in /file:12" or, once the log is open, "2026/01/01 10:00:00 [emerg] 12#12: msg ..."
+_NGINX_MESSAGE = re.compile(
+    r"^(?:nginx: |\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )\[(emerg|alert|crit|error|warn|notice)\] "
+    r"(?:\d+#\d+: )?(.*?)(?: in (/.+?):(\d+))?$")
+INVALID_SUPPRESSION = "invalid-suppression"
+NGINX_TEST = "nginx-test"
+
+
+class Report:
+    """What a check found: findings (sorted), suppressed ones, files read."""
+
+    def __init__(self, findings, suppressed, config, nginx_test=None):
+        self.findings = sorted(findings, key=Finding.sort_key)
+        self.suppressed = sorted(suppressed, key=Finding.sort_key)
+        self.config = config
+        self.files = list(config.files) if config else []
+        self.nginx_test = nginx_test
+
+    def counts(self):
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    def failing(self, fail_on=ERROR):
+        return [f for f in self.findings if at_least(f.severity, fail_on)]
+
+    def as_dict(self):
+        return {
+            "findings": [f.as_dict() for f in self.findings],
+            "counts": self.counts(),
+            "suppressed": [f.as_dict() for f in self.suppressed],
+            "files": self.files,
+            "nginx_test": self.nginx_test,
+        }
+
+
+def resolve_rule_ids(ids, what="rule"):
+    """Validate user-given rule ids; raises ValueError naming the unknown ones."""
+    ids = [i.strip() for i in ids or () if i and i.strip()]
+    unknown = [i for i in ids if i not in RULES]
+    if unknown:
+        raise ValueError("unknown %s id%s: %s (known: %s)" % (
+            what, "s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(RULES)))
+    return ids
+
+
+def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
+               nginx_binary="nginx", resolve_includes=True):
+    """Check the configuration whose main file is ``path``.
+
+    Raises ConfigLoadError when the main file cannot be read, ValueError on
+    unknown rule ids; everything else ends up in the Report.
+    """
+    enabled = _enabled_rules(select, ignore)
+    config = nginx_config.load(path, prefix=prefix, resolve_includes=resolve_includes)
+    result = None
+    extra = []
+    if nginx_test and NGINX_TEST in enabled:
+        result, extra = run_nginx_test(config.main_file, prefix, nginx_binary)
+    return _check(config, enabled, extra, result)
+
+
+def check_text(text, filename="nginx.conf", select=None, ignore=None):
+    """Check configuration text; includes are not followed."""
+    enabled = _enabled_rules(select, ignore)
+    config = nginx_config.load_text(text, filename)
+    report = _check(config, enabled, [], None)
+    for finding in report.findings + report.suppressed:
+        finding.file = filename
+    report.files = [filename]
+    return report
+
+
+def _enabled_rules(select, ignore):
+    selected = resolve_rule_ids(select) or list(RULES)
+    ignored = set(resolve_rule_ids(ignore))
+    return [rule_id for rule_id in selected if rule_id not in ignored]
+
+
+def _check(config, enabled, extra_findings, nginx_result):
+    enabled = set(enabled)
+    findings = list(extra_findings)
+    for problem in config.problems:
+        rule = RULES[problem.rule]
+        findings.append(Finding(rule.id, rule.severity, problem.message, problem.file,
+                                problem.line, "", "", problem.hint))
+    model = Model(config)
+    for rule_id in enabled:
+        rule = RULES[rule_id]
+        if rule.check is None:
+            continue
+        for directive, message, hint in rule.check(model):
+            findings.append(Finding(rule.id, rule.severity, message, directive.file, directive.line,
+                                    directive.text(), directive.context, hint))
+    findings = [f for f in findings if f.rule in enabled]
+    kept, suppressed, invalid = _apply_suppressions(config, findings)
+    if INVALID_SUPPRESSION in enabled:
+        kept.extend(invalid)
+    return Report(kept, suppressed, config, nginx_result)
+
+
+def _apply_suppressions(config, findings):
+    """Split findings into kept and suppressed; report bad suppressions."""
+    rule = RULES[INVALID_SUPPRESSION]
+    by_place = {}
+    invalid = []
+    for file, comments in config.comments.items():
+        for line, texts in comments.items():
+            for text in texts:
+                match = _SUPPRESSION.match(text)
+                if not match:
+                    continue
+                ids = [i.strip() for i in (match.group(1) or "").split(",") if i.strip()]
+                reason = match.group(2).strip()
+                problem = None
+                if not ids:
+                    problem = "suppression names no rule: write \"# preflight: ignore[rule-id] reason\""
+                elif not reason:
+                    problem = "suppression of %s gives no reason" % ", ".join(ids)
+                unknown = [i for i in ids if i not in RULES]
+                if unknown:
+                    problem = "suppression names unknown rule%s %s" % (
+                        "s" if len(unknown) > 1 else "", ", ".join(unknown))
+                if problem:
+                    invalid.append(Finding(rule.id, rule.severity, problem, file, line, "",
+                                           "", "write \"# preflight: ignore[rule-id] why it is fine\""))
+                for line_covered in (line, line + 1):
+                    by_place.setdefault((file, line_covered), set()).update(ids)
+    kept, suppressed = [], []
+    for finding in findings:
+        if finding.rule in by_place.get((finding.file, finding.line), ()):
+            suppressed.append(finding)
+        else:
+            kept.append(finding)
+    return kept, suppressed, invalid
+
+
+def find_nginx(binary="nginx"):
+    """The path of the nginx binary, or None."""
+    if os.path.sep in binary:
+        return binary if os.access(binary, os.X_OK) else None
+    return shutil.which(binary) or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
+         if os.access(p, os.X_OK)), None)
+
+
+def run_nginx_test(main_file, prefix=None, binary="nginx", timeout=60):
+    """Run ``nginx -t`` on the main file; returns (result dict, findings)."""
+    path = find_nginx(binary)
+    rule = RULES[NGINX_TEST]
+    if path is None:
+        result = {"ran": False, "rc": None, "output": "", "binary": binary,
+                  "error": "nginx binary %s not found" % binary}
+        return result, []
+    command = [path, "-t", "-q", "-c", main_file]
+    if prefix:
+        command += ["-p", prefix.rstrip("/") + "/"]
+    try:
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout, check=False)
+        output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+        rc = proc.returncode
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        output, rc = str(exc), None
+    findings = []
+    for text in output.splitlines():
+        match = _NGINX_MESSAGE.match(text.strip())
+        if not match:
+            continue
+        level, message, file, line = match.groups()
+        if level in ("notice",):
+            continue
+        severity = WARNING if level == "warn" else ERROR
+        findings.append(Finding(rule.id, severity, "nginx -t: %s" % message, file or main_file,
+                                int(line) if line else None, "", "", "nginx itself refuses this"
+                                if severity == ERROR else "nginx warns about this at start-up"))
+    if rc not in (0, None) and not any(f.severity == ERROR for f in findings):
+        findings.append(Finding(rule.id, ERROR, "nginx -t failed (exit %s): %s" % (rc, output.strip()[-500:]),
+                                main_file, None, "", "", "run nginx -t by hand for details"))
+    result = {"ran": rc is not None, "rc": rc, "output": output, "binary": path,
+              "command": command, "ok": rc == 0}
+    return result, findings

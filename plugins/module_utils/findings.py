@@ -1,0 +1,89 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rules and the findings they produce."""
+
+from __future__ import annotations
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES = (INFO, WARNING, ERROR)
+_RANK = {INFO: 0, WARNING: 1, ERROR: 2}
+
+# The line of a rule's bad example where its finding must appear ends with this.
+EXPECT_MARKER = "# <-"
+
+
+def severity_rank(severity):
+    return _RANK[severity]
+
+
+def at_least(severity, threshold):
+    """True when ``severity`` is ``threshold`` or worse."""
+    return _RANK[severity] >= _RANK[threshold]
+
+
+class Rule:
+    """A check: a stable id, a severity, why it matters, and two examples.
+
+    ``bad`` must yield exactly this rule, once, on the line marked with
+    ``# <-``; ``good`` must yield nothing. The rule's doc page and its tests
+    are made from these. ``check(model)`` yields ``(directive, message, hint)``;
+    rules without one are reported by the loader or the engine itself.
+    """
+
+    def __init__(self, id, severity, summary, why, bad, good, check=None, needs_nginx=False):
+        self.id = id
+        self.severity = severity
+        self.summary = summary
+        self.why = " ".join(why.split())
+        self.bad = _dedent(bad)
+        self.good = _dedent(good)
+        self.check = check
+        self.needs_nginx = needs_nginx
+
+    @property
+    def bad_line(self):
+        """The 1-based line of ``bad`` where the finding is expected."""
+        for number, line in enumerate(self.bad.splitlines(), 1):
+            if line.rstrip().endswith(EXPECT_MARKER) or EXPECT_MARKER + " " in line:
+                return number
+        return None
+
+    def as_dict(self):
+        return {"id": self.id, "severity": self.severity, "summary": self.summary,
+                "why": self.why, "bad": self.bad, "good": self.good}
+
+
+def _dedent(text):
+    lines = text.strip("\n").splitlines()
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    cut = min(indents) if indents else 0
+    return "\n".join(line[cut:] for line in lines) + "\n"
+
+
+class Finding:
+    """One problem at one place."""
+
+    __slots__ = ("rule", "severity", "message", "file", "line", "directive", "context", "hint")
+
+    def __init__(self, rule, severity, message, file, line, directive="", context="", hint=""):
+        self.rule = rule
+        self.severity = severity
+        self.message = message
+        self.file = file
+        self.line = line
+        self.directive = directive
+        self.context = context
+        self.hint = hint
+
+    def as_dict(self):
+        return {"rule": self.rule, "severity": self.severity, "message": self.message,
+                "file": self.file, "line": self.line, "directive": self.directive,
+                "context": self.context, "hint": self.hint}
+
+    def sort_key(self):
+        return (self.file or "", self.line or 0, -_RANK[self.severity], self.rule)
+
+    def __repr__(self):
+        return "Finding(%s %s:%s %s)" % (self.rule, self.file, self.line, self.message)
