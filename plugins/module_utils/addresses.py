@@ -406,7 +406,8 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
     if match:
         scheme = match.group(1).lower()
         if scheme not in schemes:
-            expected = " or ".join("%s://" % s for s in schemes) if schemes else "host:port, unix:/path or an upstream name"
+            expected = (" or ".join("%s://" % s for s in schemes) if schemes
+                        else "host:port, unix:/path or an upstream name")
             ep.add(MALFORMED_ADDRESS, "%s: invalid URL prefix in \"%s\"" % (directive, value),
                    "%s takes %s" % (directive, expected))
             return ep
@@ -424,7 +425,7 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
         if directive == "proxy_pass" and protocol == "http":
             path = path.split(":", 1)[0]
         return _unix(ep, path, directive)
-    authority = re.split(r"[/?]", rest, 1)[0]
+    authority = re.split(r"[/?]", rest, maxsplit=1)[0]
     if len(authority) < len(rest):
         if directive != "proxy_pass" or protocol != "http":
             ep.add(MALFORMED_ADDRESS, "%s: invalid host \"%s\" (a URI is not allowed here)"
@@ -566,7 +567,7 @@ def parse_endpoint(value):
         if ep.port is None:
             _port_problem(ep, text, directive)
         return ep
-    authority = re.split(r"[/?#]", rest, 1)[0]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     ep.uri = rest[len(authority):] or None
     authority = authority.rpartition("@")[2]
     if authority.startswith("["):

@@ -16,7 +16,12 @@ import subprocess
 
 from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import (
-    ERROR, SEVERITIES, WARNING, Finding, at_least)
+    ERROR,
+    SEVERITIES,
+    WARNING,
+    Finding,
+    at_least,
+)
 from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 
@@ -182,8 +187,7 @@ def run_nginx_test(main_file, prefix=None, binary="nginx", timeout=60):
     if prefix:
         command += ["-p", prefix.rstrip("/") + "/"]
     try:
-        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
         output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
         rc = proc.returncode
     except (OSError, subprocess.TimeoutExpired) as exc:

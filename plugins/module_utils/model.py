@@ -88,17 +88,16 @@ class Model:
         return found[0] if found else None
 
     def upstream_names(self, protocol):
-        return sorted(u[0].name for (p, _), u in self.upstreams.items() if p == protocol)
+        return sorted(group[0].name for (group_protocol, name), group in self.upstreams.items()
+                      if group_protocol == protocol)
 
     def all_upstreams(self):
         for group in self.upstreams.values():
-            for upstream in group:
-                yield upstream
+            yield from group
 
     def listens(self):
         for server in self.servers:
-            for listen in server.listens:
-                yield listen
+            yield from server.listens
 
     def address_problems(self, code):
         """(directive, message, hint) for every address problem of one kind."""

@@ -17,12 +17,10 @@ import traceback
 
 try:
     import crossplane
-    from crossplane.errors import NgxParserBaseException
     HAS_CROSSPLANE = True
     CROSSPLANE_IMPORT_ERROR = None
 except ImportError:  # reported by the front-ends (missing_required_lib)
     crossplane = None
-    NgxParserBaseException = Exception
     HAS_CROSSPLANE = False
     CROSSPLANE_IMPORT_ERROR = traceback.format_exc()
 
@@ -250,10 +248,8 @@ class _Loader:
         pattern = directive.args[0]
         if not os.path.isabs(pattern):
             pattern = os.path.join(self.base, pattern)
-        if glob.has_magic(pattern):
-            files = sorted(glob.glob(pattern))
-        else:
-            files = [pattern]
+        # nginx sorts glob matches; a glob may match nothing, a plain name must exist.
+        files = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         expanded = []
         for path in files:
             path = os.path.abspath(path)

@@ -14,28 +14,28 @@ except ImportError:  # the loader reports the missing library
     _CROSSPLANE_DIRECTIVES = {}
 
 # Directives of nginx 1.18 to current mainline (and NGINX Plus) unknown to crossplane.
-MODERN_DIRECTIVES = frozenset("""
-    http2 http3 http3_hq http3_max_concurrent_streams http3_stream_buffer_size
-    quic_active_connection_id_limit quic_bpf quic_gso quic_host_key quic_retry
-    ssl_reject_handshake ssl_conf_command proxy_ssl_conf_command grpc_ssl_conf_command
-    uwsgi_ssl_conf_command ssl_alpn ssl_ocsp ssl_ocsp_cache ssl_ocsp_responder
-    ssl_certificate_cache proxy_ssl_certificate_cache grpc_ssl_certificate_cache
-    uwsgi_ssl_certificate_cache ssl_key_log ssl_object_cache_inheritable
-    ssl_certificate_compression keepalive_time auth_delay limit_req_dry_run
-    limit_conn_dry_run proxy_half_close proxy_socket_keepalive fastcgi_socket_keepalive
-    grpc_socket_keepalive uwsgi_socket_keepalive scgi_socket_keepalive
-    memcached_socket_keepalive proxy_pass_trailers mp4_start_key_frame early_hints
-    server_name pass status_zone resolver resolver_timeout max_errors
-    js_import js_var js_body_filter js_header_filter js_fetch_buffer_size
-    js_fetch_ciphers js_fetch_max_response_buffer_size js_fetch_protocols
-    js_fetch_timeout js_fetch_trusted_certificate js_fetch_verify js_fetch_verify_depth
-    js_shared_dict_zone js_periodic js_preload_object js_engine js_context_reuse
-    zone_sync zone_sync_server keyval keyval_zone mgmt license_token usage_report
-    acme_issuer acme_shared_zone acme_certificate uri account_key contact
-    state_path accept_terms_of_service challenge external_account_key
-    ssl_trusted_certificate_cache random otel_exporter otel_service_name otel_trace
-    otel_trace_context otel_span_name otel_span_attr
-""".split())
+MODERN_DIRECTIVES = frozenset((
+    "http2", "http3", "http3_hq", "http3_max_concurrent_streams", "http3_stream_buffer_size",
+    "quic_active_connection_id_limit", "quic_bpf", "quic_gso", "quic_host_key", "quic_retry",
+    "ssl_reject_handshake", "ssl_conf_command", "proxy_ssl_conf_command", "grpc_ssl_conf_command",
+    "uwsgi_ssl_conf_command", "ssl_alpn", "ssl_ocsp", "ssl_ocsp_cache", "ssl_ocsp_responder",
+    "ssl_certificate_cache", "proxy_ssl_certificate_cache", "grpc_ssl_certificate_cache",
+    "uwsgi_ssl_certificate_cache", "ssl_key_log", "ssl_object_cache_inheritable",
+    "ssl_certificate_compression", "keepalive_time", "auth_delay", "limit_req_dry_run",
+    "limit_conn_dry_run", "proxy_half_close", "proxy_socket_keepalive", "fastcgi_socket_keepalive",
+    "grpc_socket_keepalive", "uwsgi_socket_keepalive", "scgi_socket_keepalive",
+    "memcached_socket_keepalive", "proxy_pass_trailers", "mp4_start_key_frame", "early_hints",
+    "server_name", "pass", "status_zone", "resolver", "resolver_timeout", "max_errors", "js_import",
+    "js_var", "js_body_filter", "js_header_filter", "js_fetch_buffer_size", "js_fetch_ciphers",
+    "js_fetch_max_response_buffer_size", "js_fetch_protocols", "js_fetch_timeout",
+    "js_fetch_trusted_certificate", "js_fetch_verify", "js_fetch_verify_depth",
+    "js_shared_dict_zone", "js_periodic", "js_preload_object", "js_engine", "js_context_reuse",
+    "zone_sync", "zone_sync_server", "keyval", "keyval_zone", "mgmt", "license_token",
+    "usage_report", "acme_issuer", "acme_shared_zone", "acme_certificate", "uri", "account_key",
+    "contact", "state_path", "accept_terms_of_service", "challenge", "external_account_key",
+    "ssl_trusted_certificate_cache", "random", "otel_exporter", "otel_service_name", "otel_trace",
+    "otel_trace_context", "otel_span_name", "otel_span_attr",
+))
 
 # Common third-party modules: reported only when misspelled close to a stock name.
 _THIRD_PARTY_PREFIXES = ("lua_", "more_", "brotli", "vhost_traffic_status", "geoip2",

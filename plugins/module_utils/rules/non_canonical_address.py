@@ -13,7 +13,7 @@ def check(model):
 RULE = Rule(
     id=NON_CANONICAL,
     severity=WARNING,
-    summary="A numeric address in a short or unusual form (0:80, 127.1, 010.0.0.1) that means something else than it seems.",
+    summary="A numeric address in a short or odd form (0:80, 127.1, 010.0.0.1) that means something else.",
     why="""
         nginx only reads full dotted quads itself; anything else goes to the
         system resolver, which follows inet_aton: "0" is 0.0.0.0, "127.1" is

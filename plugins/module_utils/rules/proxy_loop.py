@@ -27,7 +27,7 @@ def check(model):
             continue
         members = [target.endpoint]
         if target.upstream is not None:
-            members = [endpoint for _, endpoint in target.upstream.servers]
+            members = [endpoint for directive, endpoint in target.upstream.servers]
         for member in members:
             listen = next((lst for lst in target.server.listens if _reaches(lst.endpoint, member)), None)
             if listen is not None:

@@ -6,7 +6,10 @@ import difflib
 
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.nginx_directives import (
-    is_known_directive, known_directives, holds_values)
+    holds_values,
+    is_known_directive,
+    known_directives,
+)
 
 
 def check(model):

@@ -16,7 +16,7 @@ def check(model):
         known = model.upstream_names(target.protocol)
         close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1, cutoff=0.6)
         if close:
-            suggestion = next(k for k in known if k.lower() == close[0])
+            suggestion = next((k for k in known if k.lower() == close[0]), close[0])
             hint = "did you mean `%s`?" % suggestion
         elif known:
             hint = "defined upstreams: %s" % ", ".join(known)

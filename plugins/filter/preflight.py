@@ -1,0 +1,60 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters over the preflight.nginx engine (documented in the sidecar .yml files)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.preflight.nginx.plugins.module_utils import addresses, nginx_config
+
+
+def _text(value, name):
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise AnsibleFilterError("%s: expected a string, got %s" % (name, type(value).__name__))
+    return str(value)
+
+
+def parse_listen(value, protocol="http"):
+    """How nginx reads a listen address (kind, address, port, problems)."""
+    if protocol not in ("http", "stream", "mail"):
+        raise AnsibleFilterError("parse_listen: protocol must be http, stream or mail, not %r" % (protocol,))
+    endpoint = addresses.parse_listen(_text(value, "parse_listen"), protocol)
+    return dict(endpoint.as_dict(), socket=endpoint.socket, display=endpoint.display)
+
+
+def parse_endpoint(value):
+    """How a client reads a URL or host:port (kind, address, port, problems)."""
+    endpoint = addresses.parse_endpoint(_text(value, "parse_endpoint"))
+    return dict(endpoint.as_dict(), socket=endpoint.socket, display=endpoint.display)
+
+
+def endpoint_problems(value):
+    """The problems of a URL or host:port; an empty list means it is fine."""
+    return addresses.endpoint_problems(_text(value, "endpoint_problems"))
+
+
+def check_config(text, ignore=None):
+    """Findings for nginx configuration text (includes are not followed)."""
+    from ansible_collections.preflight.nginx.plugins.module_utils import engine
+
+    if not nginx_config.HAS_CROSSPLANE:
+        raise AnsibleFilterError("check_config needs the Python library crossplane on the controller")
+    if not isinstance(text, str):
+        raise AnsibleFilterError("check_config: expected configuration text, got %s" % type(text).__name__)
+    if isinstance(ignore, str):
+        ignore = [ignore]
+    try:
+        report = engine.check_text(text, ignore=ignore)
+    except ValueError as exc:
+        raise AnsibleFilterError("check_config: %s" % exc) from exc
+    return [finding.as_dict() for finding in report.findings]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "parse_listen": parse_listen,
+            "parse_endpoint": parse_endpoint,
+            "endpoint_problems": endpoint_problems,
+            "check_config": check_config,
+        }

@@ -1,0 +1,67 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Structured facts about a configuration: sockets, upstreams, targets, files."""
+
+from __future__ import annotations
+
+from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
+
+
+def _where(directive):
+    return {"file": directive.file, "line": directive.line}
+
+
+def _endpoint(endpoint):
+    data = endpoint.as_dict()
+    data["socket"] = endpoint.socket
+    data["display"] = endpoint.display
+    return data
+
+
+def config_facts(path, prefix=None):
+    """Facts about the configuration whose main file is ``path``."""
+    config = nginx_config.load(path, prefix=prefix)
+    return model_facts(Model(config))
+
+
+def model_facts(model):
+    listens = []
+    for listen in model.listens():
+        item = _endpoint(listen.endpoint)
+        item.update(_where(listen.directive))
+        item.update({
+            "protocol": listen.server.protocol, "server_names": list(listen.server.names),
+            "ssl": listen.ssl, "default_server": listen.default_server, "http2": listen.http2,
+            "implicit": listen.implicit, "parameters": list(listen.params),
+        })
+        listens.append(item)
+    upstreams = []
+    for upstream in model.all_upstreams():
+        servers = []
+        for directive, endpoint in upstream.servers:
+            item = _endpoint(endpoint)
+            item.update(_where(directive))
+            item["parameters"] = list(directive.args[1:])
+            servers.append(item)
+        entry = {"name": upstream.name, "protocol": upstream.protocol, "servers": servers}
+        entry.update(_where(upstream.directive))
+        upstreams.append(entry)
+    targets = []
+    for target in model.passes:
+        item = _endpoint(target.endpoint)
+        item.update(_where(target.directive))
+        item.update({"directive": target.directive.name, "protocol": target.protocol,
+                     "context": target.directive.context,
+                     "upstream": target.upstream.name if target.upstream else None})
+        targets.append(item)
+    return {
+        "main_file": model.config.main_file,
+        "files": list(model.config.files),
+        "listen": listens,
+        "upstreams": upstreams,
+        "pass_targets": targets,
+        "resolvers": [dict(_endpoint(e), **_where(d)) for d, e in model.resolvers],
+        "load_problems": [{"rule": p.rule, "message": p.message, "file": p.file, "line": p.line}
+                          for p in model.config.problems],
+    }

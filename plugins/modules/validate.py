@@ -1,0 +1,222 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: validate
+short_description: Check an nginx configuration tree for bad addresses and settings nginx -t lets through
+version_added: "0.1.0"
+description:
+  - Loads the nginx configuration whose main file is O(path), following every C(include) the way nginx
+    does, and runs the preflight.nginx rules on the whole tree.
+  - Reports every problem at once, each with its rule, severity, file, line, context and a fix hint, for
+    example an upstream C(server 0:80;) that C(nginx -t) accepts but no client can connect to.
+  - Optionally runs C(nginx -t) on the same file and merges its messages as findings.
+  - Fails when a finding is at least as severe as O(fail_on).
+  - The rule reference is in the collection's C(docs/rules/) folder.
+options:
+  path:
+    description:
+      - The main configuration file (the file nginx is started with, C(-c)).
+    type: path
+    default: /etc/nginx/nginx.conf
+  prefix:
+    description:
+      - Directory that relative C(include) paths start at.
+      - Defaults to the directory of O(path), as for nginx started with C(-c).
+    type: path
+  fail_on:
+    description:
+      - Lowest severity that makes the task fail. V(never) only reports.
+    type: str
+    choices: [error, warning, info, never]
+    default: error
+  rules:
+    description:
+      - Rule ids to skip, for example V(unused-upstream).
+    type: list
+    elements: str
+    default: []
+  nginx_test:
+    description:
+      - Also run C(nginx -t -c path) and merge its messages as findings of rule C(nginx-test).
+      - When not set, it runs if the nginx binary is installed.
+    type: bool
+  nginx_binary:
+    description:
+      - The nginx binary for O(nginx_test), a name looked up in C(PATH) or an absolute path.
+    type: str
+    default: nginx
+requirements:
+  - crossplane (Python library) on the target
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same way in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+notes:
+  - "Inline suppression in the configuration, on the line or the line above:
+    C(# preflight: ignore[rule-id] reason)."
+seealso:
+  - module: preflight.nginx.config_info
+  - module: preflight.nginx.http_check
+author:
+  - preflight.nginx contributors (@preflight-nginx)
+"""
+
+EXAMPLES = r"""
+- name: Check the live nginx configuration
+  preflight.nginx.validate:
+
+- name: Check a staged tree, failing on warnings too, without the informational rules
+  preflight.nginx.validate:
+    path: /srv/staging/nginx/nginx.conf
+    prefix: /srv/staging/nginx
+    fail_on: warning
+    rules:
+      - unused-upstream
+      - listen-http2-deprecated
+
+- name: Report only, and show what was found
+  preflight.nginx.validate:
+    fail_on: never
+  register: nginx_check
+
+- name: Show the findings
+  ansible.builtin.debug:
+    msg: "{{ item.file }}:{{ item.line }} {{ item.rule }} {{ item.message }}"
+  loop: "{{ nginx_check.findings }}"
+"""
+
+RETURN = r"""
+findings:
+  description: Every problem found, errors first within each file, in file and line order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: The rule id, for example C(unspecified-connect-address).
+      type: str
+      sample: unspecified-connect-address
+    severity:
+      description: C(error), C(warning) or C(info).
+      type: str
+      sample: error
+    message:
+      description: What is wrong, in nginx's terms.
+      type: str
+      sample: 'upstream server: "0" is the unspecified address (0.0.0.0); ...'
+    file:
+      description: The file the directive is in.
+      type: str
+      sample: /etc/nginx/conf.d/shop.conf
+    line:
+      description: The line of the directive.
+      type: int
+      sample: 3
+    directive:
+      description: The directive as written.
+      type: str
+      sample: server 0:80
+    context:
+      description: The blocks around the directive.
+      type: str
+      sample: http > upstream storefront
+    hint:
+      description: How to fix it.
+      type: str
+      sample: connect to the backend's real address, or 127.0.0.1 for this host
+counts:
+  description: Number of findings by severity.
+  returned: always
+  type: dict
+  sample: {"error": 1, "warning": 0, "info": 0}
+suppressed:
+  description: "Findings silenced by C(# preflight: ignore[...]) comments."
+  returned: always
+  type: list
+  elements: dict
+files:
+  description: Every configuration file read.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/shop.conf"]
+nginx_test:
+  description: The result of C(nginx -t), when it ran.
+  returned: always
+  type: dict
+  contains:
+    ran:
+      description: Whether nginx -t ran.
+      type: bool
+    rc:
+      description: Its exit code.
+      type: int
+    output:
+      description: What it printed.
+      type: str
+  sample: {"ran": true, "rc": 0, "ok": true, "output": ""}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
+
+
+def summary(path, failing, fail_on):
+    lines = ["nginx configuration %s has %d finding%s at or above %s:" % (
+        path, len(failing), "" if len(failing) == 1 else "s", fail_on)]
+    for finding in failing:
+        lines.append("%s:%s: %s[%s] %s%s" % (
+            finding.file, finding.line or "-", finding.severity, finding.rule, finding.message,
+            " (help: %s)" % finding.hint if finding.hint else ""))
+    return "\n".join(lines)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/nginx/nginx.conf"),
+            prefix=dict(type="path"),
+            fail_on=dict(type="str", default="error", choices=["error", "warning", "info", "never"]),
+            rules=dict(type="list", elements="str", default=[]),
+            nginx_test=dict(type="bool"),
+            nginx_binary=dict(type="str", default="nginx"),
+        ),
+        supports_check_mode=True,
+    )
+    if not nginx_config.HAS_CROSSPLANE:
+        module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
+    params = module.params
+    try:
+        skip = engine.resolve_rule_ids(params["rules"])
+    except ValueError as exc:
+        module.fail_json(msg="rules: %s" % exc)
+    nginx_test = params["nginx_test"]
+    if nginx_test is None:
+        nginx_test = engine.find_nginx(params["nginx_binary"]) is not None
+    elif nginx_test and engine.find_nginx(params["nginx_binary"]) is None:
+        module.fail_json(msg="nginx_test: nginx binary %r not found" % params["nginx_binary"])
+    try:
+        report = engine.check_file(params["path"], prefix=params["prefix"], ignore=skip,
+                                   nginx_test=nginx_test, nginx_binary=params["nginx_binary"])
+    except engine.ConfigLoadError as exc:
+        module.fail_json(msg="path: %s" % exc)
+    result = report.as_dict()
+    result["changed"] = False
+    if result["nginx_test"] is None:
+        result["nginx_test"] = {"ran": False}
+    failing = report.failing(params["fail_on"]) if params["fail_on"] != "never" else []
+    if failing:
+        module.fail_json(msg=summary(params["path"], failing, params["fail_on"]), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
