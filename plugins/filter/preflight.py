@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.preflight.nginx.plugins.module_utils import addresses, nginx_config
 
 

@@ -46,6 +46,7 @@ _URL_DEFAULT_PORTS = {
 }
 _NUMERIC_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$")
+_URI_VARIABLES = ("$request_uri", "$uri", "$document_uri", "$is_args")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -426,6 +427,11 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
             path = path.split(":", 1)[0]
         return _unix(ep, path, directive)
     authority = re.split(r"[/?]", rest, maxsplit=1)[0]
+    for variable in _URI_VARIABLES:
+        # "http://app$request_uri": these variables always start the URI, so the host is literal.
+        if variable in authority and authority.index(variable) == authority.find("$"):
+            authority = authority[:authority.index(variable)]
+            break
     if len(authority) < len(rest):
         if directive != "proxy_pass" or protocol != "http":
             ep.add(MALFORMED_ADDRESS, "%s: invalid host \"%s\" (a URI is not allowed here)"

@@ -155,7 +155,10 @@ def _apply_suppressions(config, findings):
                 if problem:
                     invalid.append(Finding(rule.id, rule.severity, problem, file, line, "",
                                            "", "write \"# preflight: ignore[rule-id] why it is fine\""))
-                for line_covered in (line, line + 1):
+                # A comment after a directive covers its line; a comment on its own line, the next one too.
+                source = config.lines.get(file, [])
+                alone = line <= len(source) and source[line - 1].lstrip().startswith("#")
+                for line_covered in (line, line + 1) if alone else (line,):
                     by_place.setdefault((file, line_covered), set()).update(ids)
     kept, suppressed = [], []
     for finding in findings:

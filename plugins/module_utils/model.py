@@ -29,7 +29,15 @@ class Listen:
         names = [p.split("=", 1)[0] for p in params]
         self.default_server = "default_server" in names or "default" in names
         self.ssl = "ssl" in names
-        self.http2 = "http2" in names
+        self.http2 = "http2" in names and server.protocol == HTTP
+        # quic and udp sockets are UDP: they may share address:port with a TCP one.
+        self.transport = "udp" if ("quic" in names or "udp" in names) else "tcp"
+
+    @property
+    def socket(self):
+        """The socket key: equal keys are the same address, port and transport."""
+        socket = self.endpoint.socket
+        return None if socket is None else socket + ("/udp" if self.transport == "udp" else "")
 
 
 class Server:

@@ -176,7 +176,7 @@ class _Loader:
         self.loaded.problems.append(LoadProblem(rule, message, file, line, hint))
 
     def parse_file(self, path, included_from):
-        """crossplane statements of one file, parsed once; None when unreadable."""
+        """crossplane statements of one file, parsed once; None when it cannot be read."""
         if path in self.parsed:
             return self.parsed[path]
         self.parsed[path] = None
@@ -195,7 +195,8 @@ class _Loader:
             line = data[:data.index(b"\0")].count(b"\n") + 1
             self.problem(SYNTAX_ERROR, "%s is a binary file, not an nginx configuration (NUL byte)" % path,
                          path, line, "include only text configuration files")
-            return None
+            self.parsed[path] = []
+            return []
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -98,6 +98,7 @@ load_problems:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
 from ansible_collections.preflight.nginx.plugins.module_utils import facts, nginx_config
 
 

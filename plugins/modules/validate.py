@@ -166,6 +166,7 @@ nginx_test:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
 from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
 
 

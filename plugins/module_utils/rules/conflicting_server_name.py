@@ -10,7 +10,7 @@ def check(model):
     for server in model.servers:
         if server.protocol != "http":
             continue
-        sockets = {listen.endpoint.socket for listen in server.listens} - {None}
+        sockets = {listen.socket for listen in server.listens} - {None}
         for name in server.names:
             if not name or name.startswith("~") or "$" in name:
                 continue

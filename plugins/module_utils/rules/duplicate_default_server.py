@@ -8,7 +8,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.findings import ER
 def check(model):
     first = {}
     for listen in model.listens():
-        socket = listen.endpoint.socket
+        socket = listen.socket
         if not listen.default_server or socket is None:
             continue
         key = (listen.server.protocol, socket)

@@ -9,7 +9,7 @@ def check(model):
     for server in model.servers:
         seen = {}
         for listen in server.listens:
-            socket = listen.endpoint.socket
+            socket = listen.socket
             if socket is None or listen.implicit:
                 continue
             if socket in seen:

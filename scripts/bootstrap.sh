@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up what the demo and the tests need, on a fresh Debian machine too:
+# nginx and curl from Debian's packages, and a Python venv (.venv) from PyPI.
+# Source it: it exports VENV and puts the venv first on PATH.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${PREFLIGHT_VENV:-$ROOT/.venv}
+export VENV ROOT
+
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "bootstrap: please install: ${missing[*]} (apt-get install ${missing[*]})" >&2
+        exit 2
+    fi
+    echo "bootstrap: installing ${missing[*]} from Debian's packages"
+    # Keep the package from starting a system nginx on port 80: the tests start their own.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+fi
+case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH="$PATH:/usr/sbin" ;; esac
+
+# This machine's pip may print a warning per package about missing local mirrors; keep the noise out.
+quiet_pip() { "$VENV/bin/python" -m pip --quiet --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
+
+stamp="$VENV/.preflight-requirements"
+wanted=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    echo "bootstrap: creating the Python environment in $VENV"
+    python3 -m venv "$VENV"
+    quiet_pip install --upgrade pip
+    quiet_pip install -r "$ROOT/requirements-dev.txt"
+    echo "$wanted" > "$stamp"
+fi
+# The project itself, as a user gets it with `pip install .` (always fresh).
+quiet_pip install --no-deps --no-build-isolation --force-reinstall "$ROOT"
+export PATH="$VENV/bin:$PATH"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test: ruff, pytest (unit, corpus, fuzz, real nginx and ansible-playbook),
+# and ansible-test sanity. Installs what it needs (scripts/bootstrap.sh).
+set -euo pipefail
+source "$(dirname "$0")/bootstrap.sh"
+cd "$ROOT"
+
+echo "== ruff"
+ruff check .
+
+echo "== pytest"
+# nginx is installed by bootstrap: a test that needs it must not be skipped.
+export PREFLIGHT_REQUIRE_NGINX=1
+set +e
+python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests: that is a failure" >&2
+    exit 1
+fi
+[ "$status" -eq 0 ] || exit "$status"
+
+echo "== ansible-test sanity"
+PYTHON="$VENV/bin/python" bash scripts/sanity.sh
+echo "== all tests passed"

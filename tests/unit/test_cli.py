@@ -1,0 +1,103 @@
+"""nginx-preflight: commands, formats and exit codes."""
+
+import io
+import json
+import os
+
+import pytest
+
+from ansible_collections.preflight.nginx.plugins.module_utils import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BROKEN = os.path.join(ROOT, "examples", "incident", "broken")
+FIXED = os.path.join(ROOT, "examples", "incident", "fixed")
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_text_output_points_at_the_line_with_a_code_frame():
+    code, out, err = run("check", BROKEN)
+    assert code == 1 and err == ""
+    assert "storefront.conf:3: error[unspecified-connect-address]" in out
+    assert "  > 3 |     server 0:80;" in out
+    assert "= help: connect to the backend's real address" in out
+    assert out.rstrip().endswith("2 errors, 0 warnings, 0 info in 2 files")
+
+
+def test_fixed_config_passes():
+    code, out, _ = run("check", FIXED)
+    assert code == 0 and out.startswith("no problems found")
+
+
+def test_json_output():
+    code, out, _ = run("check", "--format", "json", BROKEN)
+    data = json.loads(out)
+    assert code == 1
+    assert [(f["rule"], os.path.basename(f["file"]), f["line"]) for f in data["findings"]] == [
+        ("unspecified-connect-address", "storefront.conf", 3),
+        ("unspecified-connect-address", "storefront.conf", 15)]
+    assert {"rule", "severity", "file", "line", "message", "context", "hint"} <= set(data["findings"][0])
+    assert data["counts"] == {"error": 2, "warning": 0, "info": 0}
+
+
+def test_sarif_output_is_sarif_2_1_0():
+    code, out, _ = run("check", "--format", "sarif", BROKEN)
+    sarif = json.loads(out)
+    assert code == 1 and sarif["version"] == "2.1.0"
+    run_ = sarif["runs"][0]
+    assert run_["tool"]["driver"]["name"] == "nginx-preflight"
+    assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == ["unspecified-connect-address"]
+    result = run_["results"][0]
+    assert result["ruleId"] == "unspecified-connect-address" and result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 3}
+    assert result["ruleIndex"] == 0
+
+
+def test_github_annotations():
+    code, out, _ = run("check", "--format", "github", BROKEN)
+    assert code == 1
+    first = out.splitlines()[0]
+    assert first.startswith("::error file=")
+    assert ",line=3,title=nginx-preflight%3A unspecified-connect-address::" in first
+
+
+def test_fail_on_and_selection(tmp_path):
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("events {}\nhttp {\n    server {\n        listen 0:8081;\n    }\n}\n")
+    assert run("check", str(conf))[0] == 0
+    assert run("check", "--fail-on", "warning", str(conf))[0] == 1
+    assert run("check", "--fail-on", "warning", "--ignore", "non-canonical-address", str(conf))[0] == 0
+    assert run("check", "--select", "empty-upstream,unknown-upstream", "--fail-on", "info", str(conf))[0] == 0
+
+
+def test_usage_and_io_problems_exit_2(tmp_path):
+    assert run("check", str(tmp_path / "missing.conf"))[0] == 2
+    code, _, err = run("check", "--ignore", "no-such-rule", FIXED)
+    assert code == 2 and "unknown rule id: no-such-rule" in err
+    assert run("check", "--format", "xml", FIXED)[0] == 2
+    assert run()[0] == 2
+    assert run("explain", "nope")[0] == 2
+
+
+def test_rules_and_explain():
+    code, out, _ = run("rules")
+    assert code == 0 and "unspecified-connect-address  error" in out
+    code, out, _ = run("rules", "--format", "json")
+    assert code == 0 and len(json.loads(out)) >= 20
+    code, out, _ = run("explain", "unspecified-connect-address")
+    assert code == 0 and "Why:" in out and "server 0:80;  # <- unspecified-connect-address" in out
+
+
+@pytest.mark.nginx
+def test_nginx_t_is_merged(tmp_path, nginx):
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("events {}\nhttp {\n    client_max_body_size 10Q;\n}\n")
+    code, out, _ = run("check", "--nginx-t", "--nginx-binary", nginx, "--format", "json", str(conf))
+    data = json.loads(out)
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in data["findings"]] == [("nginx-test", 3)]
+    assert data["nginx_test"][0]["rc"] == 1

@@ -1,0 +1,174 @@
+"""The engine as a whole: loading, includes, suppressions, selection, contexts."""
+
+import os
+
+import pytest
+
+from ansible_collections.preflight.nginx.plugins.module_utils import engine, facts
+
+
+def write(root, files):
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return str(root / "nginx.conf")
+
+
+def found(report):
+    return [(f.rule, os.path.basename(f.file), f.line) for f in report.findings]
+
+
+def test_includes_resolve_from_the_main_files_directory_and_report_every_problem(tmp_path):
+    main = write(tmp_path, {
+        "nginx.conf": "events {}\nhttp {\n    include conf.d/*.conf;\n}\n",
+        "conf.d/a.conf": "upstream app {\n    server 0:80;\n}\n",
+        "conf.d/b.conf": ("server {\n    listen 127.0.0.1:8080;\n    location / {\n"
+                          "        proxy_pass http://app;\n    }\n    location /x/ {\n"
+                          "        proxy_pass http://0.0.0.0:8082;\n    }\n}\n"),
+    })
+    report = engine.check_file(main)
+    assert found(report) == [("unspecified-connect-address", "a.conf", 2),
+                             ("unspecified-connect-address", "b.conf", 7)]
+    assert report.findings[1].context == "http > server(127.0.0.1:8080) > location /x/"
+    assert report.findings[0].directive == "server 0:80"
+    assert len(report.files) == 3
+
+
+def test_prefix_changes_where_relative_includes_start(tmp_path):
+    write(tmp_path, {"etc/nginx.conf": "events {}\nhttp {\n    include sites/*.conf;\n}\n",
+                     "prefix/sites/s.conf": "upstream a {\n}\n"})
+    report = engine.check_file(str(tmp_path / "etc/nginx.conf"), prefix=str(tmp_path / "prefix"))
+    assert found(report) == [("empty-upstream", "s.conf", 1), ("unused-upstream", "s.conf", 1)]
+
+
+def test_a_file_included_twice_is_checked_in_both_places(tmp_path):
+    main = write(tmp_path, {
+        "nginx.conf": ("events {}\nhttp {\n    server {\n        listen 8080;\n        include proxy.inc;\n    }\n"
+                       "    server {\n        listen 8081;\n        include proxy.inc;\n    }\n}\n"),
+        "proxy.inc": "location / {\n    proxy_pass http://127.0.0.1:8081;\n}\n",
+    })
+    assert found(engine.check_file(main)) == [("proxy-loop", "proxy.inc", 2)]
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"nginx.conf": "events {}\ninclude missing.conf;\n"}, [("include-error", "nginx.conf", 2)]),
+    ({"nginx.conf": "events {}\ninclude a.conf;\n", "a.conf": "include nginx.conf;\n"},
+     [("include-error", "a.conf", 1)]),
+    ({"nginx.conf": "events {}\ninclude d;\n", "d/x.conf": "\n"}, [("include-error", "nginx.conf", 2)]),
+    ({"nginx.conf": "events {}\ninclude bin.conf;\n", "bin.conf": b"\x7fELF\x00\x01\x02"},
+     [("syntax-error", "bin.conf", 1)]),
+    ({"nginx.conf": b"events {}\n# caf\xe9\nhttp {}\n"}, [("invalid-encoding", "nginx.conf", 2)]),
+    ({"nginx.conf": "events {}\nhttp {\n    server {\n"}, [("syntax-error", "nginx.conf", 3)]),
+    ({"nginx.conf": "events {}\nhttp {\n}\n}\n"}, [("syntax-error", "nginx.conf", 4)]),
+    ({"nginx.conf": "events {}\nhttp { server { listen 80 }\n}\n"}, [("syntax-error", "nginx.conf", 2)]),
+])
+def test_bad_input_becomes_findings_with_file_and_line(tmp_path, files, expected):
+    assert found(engine.check_file(write(tmp_path, files))) == expected
+
+
+def test_unreadable_included_file_names_the_include(tmp_path):
+    main = write(tmp_path, {"nginx.conf": "events {}\ninclude secret.conf;\n", "secret.conf": "\n"})
+    os.chmod(tmp_path / "secret.conf", 0)
+    try:
+        if os.access(tmp_path / "secret.conf", os.R_OK):
+            pytest.skip("running as root: permissions do not stop reading")
+        assert found(engine.check_file(main)) == [("include-error", "nginx.conf", 2)]
+    finally:
+        os.chmod(tmp_path / "secret.conf", 0o644)
+
+
+def test_missing_main_file_is_a_load_error(tmp_path):
+    with pytest.raises(engine.ConfigLoadError, match="does-not-exist"):
+        engine.check_file(str(tmp_path / "does-not-exist.conf"))
+
+
+SUPPRESSED = """events {}
+http {
+    upstream app {
+        # preflight: ignore[unspecified-connect-address] the test double binds every address
+        server 0:80;
+        server 0:81;  # preflight: ignore[unspecified-connect-address] same double
+        server 0:82;
+    }
+    server {
+        listen 8080;
+        location / { proxy_pass http://app; }
+    }
+}
+"""
+
+
+def test_suppressions_cover_their_line_and_the_next():
+    report = engine.check_text(SUPPRESSED)
+    assert [(f.rule, f.line) for f in report.findings] == [("unspecified-connect-address", 7)]
+    assert [f.line for f in report.suppressed] == [5, 6]
+
+
+@pytest.mark.parametrize("comment, message", [
+    ("# preflight: ignore[unspecified-connect-address]", "gives no reason"),
+    ("# preflight: ignore[unspecified-adress] typo", "unknown rule unspecified-adress"),
+    ("# preflight: ignore because", "names no rule"),
+])
+def test_bad_suppressions_are_findings(comment, message):
+    text = "events {}\nhttp {\n    upstream app {\n        %s\n        server 127.0.0.1:8081;\n    }\n" \
+           "    server { location / { proxy_pass http://app; } }\n}\n" % comment
+    report = engine.check_text(text)
+    assert [(f.rule, f.line) for f in report.findings] == [("invalid-suppression", 4)]
+    assert message in report.findings[0].message
+
+
+def test_select_and_ignore():
+    text = "events {}\nhttp {\n    upstream a { server 0:80; }\n    upstream b { }\n}\n"
+    assert {f.rule for f in engine.check_text(text).findings} == {
+        "unspecified-connect-address", "empty-upstream", "unused-upstream"}
+    assert {f.rule for f in engine.check_text(text, select=["empty-upstream"]).findings} == {"empty-upstream"}
+    assert {f.rule for f in engine.check_text(text, ignore=["unused-upstream", "empty-upstream"]).findings} == {
+        "unspecified-connect-address"}
+    with pytest.raises(ValueError, match="unknown rule id: no-such-rule"):
+        engine.check_text(text, ignore=["no-such-rule"])
+
+
+def test_modern_directives_are_not_rejected():
+    text = ("events {}\nhttp {\n    server {\n        listen 127.0.0.1:443 quic reuseport;\n"
+            "        listen 127.0.0.1:443 ssl;\n        http2 on;\n        http3 on;\n"
+            "        ssl_certificate /c.pem;\n        ssl_certificate_key /c.key;\n"
+            "        ssl_reject_handshake off;\n        quic_retry on;\n    }\n}\n")
+    assert engine.check_text(text).findings == []
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("stream {\n    server {\n        listen 127.0.0.1:5432;\n        proxy_pass db;\n    }\n}\n", "unknown-upstream"),
+    ("stream {\n    upstream db { server 127.0.0.1; }\n    server { listen 5432; proxy_pass db; }\n}\n",
+     "missing-port"),
+    ("stream {\n    server { listen 5432 udp defualt_server; proxy_pass 127.0.0.1:5433; }\n}\n",
+     "invalid-listen-parameter"),
+    ("mail {\n    server { listen 127.0.0.1:25 http2; }\n}\n", "invalid-listen-parameter"),
+    ("http {\n    server {\n        location / { proxy_pass http://backend.internal$request_uri; }\n    }\n}\n",
+     "resolver-missing"),
+    ("http {\n    upstream app { server 127.0.0.1:8081; }\n    server {\n        listen 80;\n"
+     "        location / { proxy_pass http://app$request_uri; }\n    }\n}\n", None),
+    ("http {\n    upstream app { server 127.0.0.1:80; }\n    server {\n        listen 80;\n"
+     "        location / { proxy_pass http://app; }\n    }\n}\n", "proxy-loop"),
+    ("http {\n    upstream app { server 127.0.0.1:80; }\n    server {\n        listen 80;\n"
+     "        location / { proxy_set_header Host other; proxy_pass http://app; }\n    }\n}\n", None),
+    ("http {\n    server { listen 80; }\n    server { server_name a; }\n    server { server_name a; }\n}\n",
+     "conflicting-server-name"),
+    ("http {\n    upstream app { server 127.0.0.1:81; }\n    map $host $b { default app; }\n"
+     "    server { location / { proxy_pass http://$b; } }\n    resolver 127.0.0.53;\n}\n", None),
+])
+def test_contexts(text, rule):
+    rules = {f.rule for f in engine.check_text("events {}\n" + text).findings}
+    assert rules == ({rule} if rule else set())
+
+
+def test_facts_report_sockets_upstreams_and_targets(tmp_path):
+    main = write(tmp_path, {"nginx.conf": (
+        "events {}\nhttp {\n    upstream app {\n        server 127.0.0.1:8081 max_fails=3;\n    }\n"
+        "    server {\n        listen 0:8080 default_server;\n        server_name shop;\n"
+        "        location / { proxy_pass http://app; }\n    }\n}\n")})
+    data = facts.config_facts(main)
+    assert [(x["display"], x["default_server"], x["server_names"], x["line"]) for x in data["listen"]] == [
+        ("0.0.0.0:8080", True, ["shop"], 7)]
+    assert data["upstreams"][0]["servers"][0]["parameters"] == ["max_fails=3"]
+    assert [(t["directive"], t["upstream"], t["line"]) for t in data["pass_targets"]] == [("proxy_pass", "app", 9)]
