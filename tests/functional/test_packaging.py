@@ -46,7 +46,7 @@ def test_galaxy_build_gives_an_installable_tarball(tmp_path):
     galaxy = os.path.join(BIN, "ansible-galaxy")
     run([galaxy, "collection", "build", "--output-path", str(tmp_path), ROOT])
     tarball = glob.glob(str(tmp_path / "preflight-nginx-*.tar.gz"))[0]
-    run([galaxy, "collection", "install", "--offline", "-p", str(tmp_path / "collections"), tarball])
+    run([galaxy, "collection", "install", "--offline", "--force", "-p", str(tmp_path / "collections"), tarball])
     installed = tmp_path / "collections" / "ansible_collections" / "preflight" / "nginx"
     assert (installed / "MANIFEST.json").is_file()
     assert (installed / "plugins" / "module_utils" / "engine.py").is_file()
