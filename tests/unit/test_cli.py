@@ -29,12 +29,12 @@ def test_text_output_points_at_the_line_with_a_code_frame():
 
 
 def test_fixed_config_passes():
-    code, out, _ = run("check", FIXED)
+    code, out, _err = run("check", FIXED)
     assert code == 0 and out.startswith("no problems found")
 
 
 def test_json_output():
-    code, out, _ = run("check", "--format", "json", BROKEN)
+    code, out, _err = run("check", "--format", "json", BROKEN)
     data = json.loads(out)
     assert code == 1
     assert [(f["rule"], os.path.basename(f["file"]), f["line"]) for f in data["findings"]] == [
@@ -45,7 +45,7 @@ def test_json_output():
 
 
 def test_sarif_output_is_sarif_2_1_0():
-    code, out, _ = run("check", "--format", "sarif", BROKEN)
+    code, out, _err = run("check", "--format", "sarif", BROKEN)
     sarif = json.loads(out)
     assert code == 1 and sarif["version"] == "2.1.0"
     run_ = sarif["runs"][0]
@@ -58,7 +58,7 @@ def test_sarif_output_is_sarif_2_1_0():
 
 
 def test_github_annotations():
-    code, out, _ = run("check", "--format", "github", BROKEN)
+    code, out, _err = run("check", "--format", "github", BROKEN)
     assert code == 1
     first = out.splitlines()[0]
     assert first.startswith("::error file=")
@@ -76,7 +76,7 @@ def test_fail_on_and_selection(tmp_path):
 
 def test_usage_and_io_problems_exit_2(tmp_path):
     assert run("check", str(tmp_path / "missing.conf"))[0] == 2
-    code, _, err = run("check", "--ignore", "no-such-rule", FIXED)
+    code, _out, err = run("check", "--ignore", "no-such-rule", FIXED)
     assert code == 2 and "unknown rule id: no-such-rule" in err
     assert run("check", "--format", "xml", FIXED)[0] == 2
     assert run()[0] == 2
@@ -84,11 +84,11 @@ def test_usage_and_io_problems_exit_2(tmp_path):
 
 
 def test_rules_and_explain():
-    code, out, _ = run("rules")
+    code, out, _err = run("rules")
     assert code == 0 and "unspecified-connect-address  error" in out
-    code, out, _ = run("rules", "--format", "json")
+    code, out, _err = run("rules", "--format", "json")
     assert code == 0 and len(json.loads(out)) >= 20
-    code, out, _ = run("explain", "unspecified-connect-address")
+    code, out, _err = run("explain", "unspecified-connect-address")
     assert code == 0 and "Why:" in out and "server 0:80;  # <- unspecified-connect-address" in out
 
 
@@ -96,7 +96,7 @@ def test_rules_and_explain():
 def test_nginx_t_is_merged(tmp_path, nginx):
     conf = tmp_path / "nginx.conf"
     conf.write_text("events {}\nhttp {\n    client_max_body_size 10Q;\n}\n")
-    code, out, _ = run("check", "--nginx-t", "--nginx-binary", nginx, "--format", "json", str(conf))
+    code, out, _err = run("check", "--nginx-t", "--nginx-binary", nginx, "--format", "json", str(conf))
     data = json.loads(out)
     assert code == 1
     assert [(f["rule"], f["line"]) for f in data["findings"]] == [("nginx-test", 3)]

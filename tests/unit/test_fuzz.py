@@ -37,7 +37,7 @@ def test_address_parsers_never_raise(value):
 @st.composite
 def configs(draw, depth=0):
     lines = []
-    for _ in range(draw(st.integers(0, 6))):
+    for _index in range(draw(st.integers(0, 6))):
         name = draw(st.sampled_from(DIRECTIVES + ["http", "stream", "upstream", "server", "map"]))
         args = draw(st.lists(address_text, max_size=3))
         quoted = " ".join('"%s"' % a.replace('"', "") if draw(st.booleans()) else a for a in args)
