@@ -51,6 +51,16 @@ def check_config(text, ignore=None):
     return [finding.as_dict() for finding in report.findings]
 
 
+def config_diff(new, old):
+    """What changed from ``old`` to ``new`` (config_info results), one line per change."""
+    from ansible_collections.preflight.nginx.plugins.module_utils import backends
+
+    for name, value in (("config_diff", new), ("config_diff old", old)):
+        if not isinstance(value, dict):
+            raise AnsibleFilterError("%s: expected a config_info result, got %s" % (name, type(value).__name__))
+    return backends.semantic_diff(old, new)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -58,4 +68,5 @@ class FilterModule:
             "parse_endpoint": parse_endpoint,
             "endpoint_problems": endpoint_problems,
             "check_config": check_config,
+            "config_diff": config_diff,
         }

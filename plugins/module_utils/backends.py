@@ -1,0 +1,107 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Probe the backends of a configuration, and say what changed between two.
+
+The probe connects from the host itself to every literal upstream server and
+*_pass target, so "connection refused" shows up before the reload, with the
+file and line that names the dead address.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
+
+
+def targets(model):
+    """(directive, endpoint, what) for every address nginx will connect to."""
+    for upstream in model.all_upstreams():
+        for directive, endpoint in upstream.servers:
+            if "backup" not in directive.args[1:] and "down" not in directive.args[1:]:
+                yield directive, endpoint, "upstream %s" % upstream.name
+    for target in model.passes:
+        if target.upstream is None:
+            yield target.directive, target.endpoint, target.directive.name
+
+
+def connect(endpoint, timeout):
+    """None when a TCP (or unix) connection succeeds, else the reason in plain words."""
+    if endpoint.kind == "unix":
+        family, address = socket.AF_UNIX, endpoint.unix_path
+    else:
+        try:
+            infos = socket.getaddrinfo(endpoint.address or endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            return "cannot resolve %s: %s" % (endpoint.host, exc)
+        family, address = infos[0][0], infos[0][4]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(address)
+    except ConnectionRefusedError:
+        return "connection refused to %s" % endpoint.display
+    except socket.timeout:
+        return "no answer from %s within %gs" % (endpoint.display, timeout)
+    except OSError as exc:
+        return "cannot connect to %s: %s" % (endpoint.display, exc.strerror or exc)
+    finally:
+        sock.close()
+    return None
+
+
+def probe(config, timeout=1.0):
+    """Connect to every literal backend once; returns one result per place."""
+    model = Model(config)
+    results = []
+    cache = {}
+    for directive, endpoint, what in targets(model):
+        if endpoint.problems or endpoint.kind not in ("ipv4", "ipv6", "name", "unix") or \
+                (endpoint.kind != "unix" and endpoint.port is None):
+            continue
+        key = endpoint.socket
+        if key not in cache:
+            cache[key] = connect(endpoint, timeout)
+        results.append({"target": endpoint.display, "value": endpoint.raw, "what": what,
+                        "file": directive.file, "line": directive.line,
+                        "ok": cache[key] is None, "error": cache[key]})
+    return results
+
+
+def _by_place(items, key):
+    grouped = {}
+    for item in items:
+        grouped.setdefault(key(item), []).append(item)
+    return grouped
+
+
+def _place(target):
+    return "%s in %s" % (target["directive"], target["context"])
+
+
+def semantic_diff(old, new):
+    """What changed between two config_info results, one line per change."""
+    lines = []
+    old_listen = {(x["display"], tuple(x["server_names"])) for x in old.get("listen", [])}
+    new_listen = {(x["display"], tuple(x["server_names"])) for x in new.get("listen", [])}
+    for display, names in sorted(old_listen - new_listen):
+        lines.append("listen removed: %s (%s)" % (display, " ".join(names) or "no name"))
+    for display, names in sorted(new_listen - old_listen):
+        lines.append("listen added: %s (%s)" % (display, " ".join(names) or "no name"))
+    old_up = {u["name"]: [s["value"] for s in u["servers"]] for u in old.get("upstreams", [])}
+    new_up = {u["name"]: [s["value"] for s in u["servers"]] for u in new.get("upstreams", [])}
+    for name in sorted(set(old_up) | set(new_up)):
+        before, after = old_up.get(name), new_up.get(name)
+        if before is None:
+            lines.append("upstream %s added: %s" % (name, ", ".join(after) or "no servers"))
+        elif after is None:
+            lines.append("upstream %s removed" % name)
+        elif before != after:
+            lines.append("upstream %s: %s \u2192 %s" % (name, ", ".join(before) or "none", ", ".join(after) or "none"))
+    old_pass = {k: [t["value"] for t in v] for k, v in _by_place(old.get("pass_targets", []), _place).items()}
+    new_pass = {k: [t["value"] for t in v] for k, v in _by_place(new.get("pass_targets", []), _place).items()}
+    for where in sorted(set(old_pass) | set(new_pass)):
+        before, after = old_pass.get(where), new_pass.get(where)
+        if before != after:
+            lines.append("%s: %s \u2192 %s" % (where, ", ".join(before or ["none"]), ", ".join(after or ["none"])))
+    return lines

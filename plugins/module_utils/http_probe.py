@@ -1,0 +1,197 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Health checks with the real curl binary: build its arguments, judge its answer.
+
+Shared by the http_check module and the monitor, so both ask the same
+question and describe a failure in the same plain words. Nothing here runs
+a shell: curl gets an argument list, and header values go through a file so
+they never appear in a process list or a log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+
+from ansible_collections.preflight.nginx.plugins.module_utils import addresses
+
+BODY_EXCERPT_BYTES = 1024
+_TIMINGS = ("time_namelookup", "time_connect", "time_appconnect", "time_pretransfer",
+            "time_starttransfer", "time_total")
+
+
+class CheckSpec:
+    """What to request and what counts as healthy."""
+
+    def __init__(self, url, method="GET", status=(200,), body_regex=None, headers=None, timeout=5.0,
+                 retries=0, delay=1.0, deadline=None, resolve=(), connect_to=(), validate_certs=True,
+                 ca_path=None, unix_socket=None, curl="curl"):
+        self.url = url
+        self.method = method.upper()
+        self.status = [int(s) for s in status]
+        self.body_regex = body_regex
+        self.headers = dict(headers or {})
+        self.timeout = float(timeout)
+        self.retries = int(retries)
+        self.delay = float(delay)
+        self.deadline = float(deadline) if deadline else None
+        self.resolve = list(resolve or ())
+        self.connect_to = list(connect_to or ())
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.unix_socket = unix_socket
+        self.curl = curl
+
+
+def url_problems(url):
+    """Problems of a health-check URL: the engine's judgement plus the scheme."""
+    endpoint = addresses.parse_endpoint(url)
+    problems = [p.as_dict() for p in endpoint.problems]
+    if endpoint.scheme not in ("http", "https") and not problems:
+        problems.append({"code": "malformed-address",
+                         "message": "health check URL %s must start with http:// or https://" % url,
+                         "hint": "write http://%s" % url})
+    return problems
+
+
+def target_of(spec):
+    """host:port that curl will connect to, for messages."""
+    if spec.unix_socket:
+        return "unix:" + spec.unix_socket
+    endpoint = addresses.parse_endpoint(spec.url)
+    port = endpoint.port
+    host = endpoint.address or endpoint.host or "?"
+    for entry in spec.connect_to:
+        parts = entry.split(":")
+        if len(parts) == 4 and parts[0] in ("", endpoint.host) and parts[1] in ("", str(port)):
+            return "%s:%s" % (parts[2] or host, parts[3] or port)
+    for entry in spec.resolve:
+        parts = entry.split(":", 2)
+        if len(parts) == 3 and parts[0] == endpoint.host and parts[1] == str(port):
+            return "%s:%s" % (parts[2].strip("[]"), port)
+    if endpoint.kind == "ipv6":
+        host = "[%s]" % host
+    return "%s:%s" % (host, port)
+
+
+def build_argv(spec, body_path, header_path=None):
+    """curl's argument list for one attempt."""
+    argv = [spec.curl, "--silent", "--show-error", "--request", spec.method,
+            "--max-time", "%g" % spec.timeout, "--connect-timeout", "%g" % spec.timeout,
+            "--output", body_path, "--write-out", "%{json}", "--noproxy", "*"]
+    if spec.method == "HEAD":
+        argv[argv.index("--request"):argv.index("--request") + 2] = ["--head"]
+    if header_path:
+        argv += ["--header", "@" + header_path]
+    for entry in spec.resolve:
+        argv += ["--resolve", entry]
+    for entry in spec.connect_to:
+        argv += ["--connect-to", entry]
+    if not spec.validate_certs:
+        argv.append("--insecure")
+    if spec.ca_path:
+        argv += ["--capath" if os.path.isdir(spec.ca_path) else "--cacert", spec.ca_path]
+    if spec.unix_socket:
+        argv += ["--unix-socket", spec.unix_socket]
+    argv += ["--url", spec.url]
+    return argv
+
+
+def describe(exit_code, errormsg, target, spec):
+    """curl's failure in plain words, naming where it tried to connect."""
+    host = addresses.parse_endpoint(spec.url).host or target
+    messages = {
+        6: "could not resolve host %s" % host,
+        7: ("connection refused to %s" % target) if "refused" in errormsg.lower()
+        or "couldn't connect" in errormsg.lower() else "could not connect to %s" % target,
+        28: "timed out after %gs waiting for %s" % (spec.timeout, target),
+        35: "TLS handshake with %s failed" % target,
+        47: "too many redirects",
+        51: "the certificate of %s does not match its name" % host,
+        52: "%s closed the connection without a reply" % target,
+        56: "connection to %s was reset" % target,
+        60: "the certificate of %s is not trusted (set ca_path, or validate_certs: false)" % host,
+        77: "cannot read the CA file %s" % spec.ca_path,
+    }
+    text = messages.get(exit_code, "curl failed (exit %s)" % exit_code)
+    if errormsg and exit_code not in (7,):
+        text += ": " + errormsg
+    return text
+
+
+def attempt(spec, execute):
+    """One request; returns a dict with ok, status, error, timings, body excerpt."""
+    workdir = tempfile.mkdtemp(prefix="preflight-http-")
+    body_path = os.path.join(workdir, "body")
+    header_path = None
+    try:
+        if spec.headers:
+            header_path = os.path.join(workdir, "headers")
+            fd = os.open(header_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                for name, value in spec.headers.items():
+                    handle.write("%s: %s\n" % (name, str(value).replace("\n", " ")))
+        rc, out, err = execute(build_argv(spec, body_path, header_path))
+        body = b""
+        if os.path.exists(body_path):
+            with open(body_path, "rb") as handle:
+                body = handle.read(1024 * 1024)
+    finally:
+        for name in ("body", "headers"):
+            path = os.path.join(workdir, name)
+            if os.path.exists(path):
+                os.unlink(path)
+        os.rmdir(workdir)
+    return judge(spec, rc, out, err, body)
+
+
+def judge(spec, rc, out, err, body):
+    info = {}
+    try:
+        info = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+    except ValueError:
+        info = {}
+    status = int(info.get("http_code") or info.get("response_code") or 0)
+    text = body.decode("utf-8", "replace")
+    result = {
+        "status": status,
+        "remote_ip": info.get("remote_ip") or None,
+        "remote_port": info.get("remote_port") or None,
+        "timings": {name[5:]: float(info.get(name) or 0) for name in _TIMINGS},
+        "body_excerpt": text[:BODY_EXCERPT_BYTES],
+        "curl_exit": rc,
+        "ok": False,
+        "error": None,
+    }
+    target = target_of(spec)
+    if rc != 0:
+        errormsg = info.get("errormsg") or re.sub(r"^curl: \(\d+\) ", "", (err or "").strip())
+        result["error"] = describe(rc, errormsg or "", target, spec)
+    elif status not in spec.status:
+        result["error"] = "%s %s answered %s, expected %s" % (
+            spec.method, spec.url, status, " or ".join(str(s) for s in spec.status))
+    elif spec.body_regex and not re.search(spec.body_regex, text):
+        result["error"] = "the body of %s does not match %r" % (spec.url, spec.body_regex)
+    else:
+        result["ok"] = True
+    return result
+
+
+def run(spec, execute, sleep=time.sleep, clock=time.monotonic):
+    """Attempt until healthy, out of retries, or past the deadline."""
+    started = clock()
+    attempts = 0
+    while True:
+        attempts += 1
+        result = attempt(spec, execute)
+        elapsed = clock() - started
+        out_of_time = spec.deadline is not None and elapsed + spec.delay >= spec.deadline
+        out_of_tries = spec.deadline is None and attempts > spec.retries
+        if result["ok"] or out_of_time or out_of_tries:
+            break
+        sleep(spec.delay)
+    result.update(attempts=attempts, elapsed=round(clock() - started, 3), url=spec.url, method=spec.method)
+    return result

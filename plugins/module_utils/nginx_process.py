@@ -1,0 +1,90 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Find a running nginx and tell whether a reload really took effect.
+
+nginx answers a reload signal at once, whatever happens next: when the new
+configuration cannot be applied (a port already taken, a file gone), the
+master logs an error and keeps its old workers. A reload has taken effect
+only when the master has started new worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+
+from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
+
+
+def compiled_pid_path(binary):
+    try:
+        output = subprocess.run([binary, "-V"], capture_output=True, timeout=30, check=False).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(rb"--pid-path=(\S+)", output)
+    return match.group(1).decode() if match else None
+
+
+def pid_file_of(config_path, prefix, binary):
+    """The pid file nginx writes for this configuration."""
+    try:
+        loaded = nginx_config.load(config_path, prefix=prefix, resolve_includes=False)
+        pids = [d for d in loaded.root.block if d.name == "pid" and d.args]
+    except nginx_config.ConfigLoadError:
+        pids = []
+    if pids:
+        path = pids[-1].args[0]
+        if not os.path.isabs(path):
+            path = os.path.join(prefix or os.path.dirname(os.path.abspath(config_path)), path)
+        return path
+    return compiled_pid_path(binary)
+
+
+def read_pid(path):
+    try:
+        with open(path) as handle:
+            pid = int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if is_alive(pid) else None
+
+
+def is_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def children(pid):
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry))
+    return found
+
+
+def wait_for_new_workers(master, old_workers, timeout, sleep=time.sleep, clock=time.monotonic):
+    """Wait until the master runs a worker that was not there before; returns them."""
+    end = clock() + timeout
+    while True:
+        current = children(master)
+        new = current - set(old_workers)
+        if new:
+            return sorted(new)
+        if not is_alive(master) or clock() >= end:
+            return []
+        sleep(0.05)

@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: probe_backends
+short_description: Connect to every backend an nginx configuration names, from the host itself
+version_added: "0.1.0"
+description:
+  - Loads the configuration like M(preflight.nginx.validate) and opens a TCP (or unix socket) connection to
+    every literal upstream server and C(*_pass) target, once each, with a short timeout.
+  - A backend that refuses or does not answer becomes a finding with the file and line that names it,
+    before nginx is reloaded onto it. Servers marked C(backup) or C(down) and targets with variables are
+    not probed.
+options:
+  path:
+    description: The main configuration file.
+    type: path
+    default: /etc/nginx/nginx.conf
+  prefix:
+    description: Directory that relative includes start at.
+    type: path
+  timeout:
+    description: Seconds to wait for each connection.
+    type: float
+    default: 1
+  severity:
+    description: How an unreachable backend counts; V(error) fails the task.
+    type: str
+    choices: [warning, error]
+    default: warning
+requirements:
+  - crossplane (Python library) on the target
+attributes:
+  check_mode:
+    support: full
+    description: Probing changes nothing; it runs in check mode too.
+  diff_mode:
+    support: none
+    description: Nothing is changed.
+author:
+  - preflight.nginx contributors (@preflight-nginx)
+"""
+
+EXAMPLES = r"""
+- name: Fail when a backend of the new configuration is down
+  preflight.nginx.probe_backends:
+    path: /etc/nginx/nginx.conf
+    severity: error
+"""
+
+RETURN = r"""
+probes:
+  description: One entry per backend address and the place that names it.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {"target": "127.0.0.1:8081", "what": "upstream storefront", "file": "/etc/nginx/conf.d/shop.conf",
+       "line": 3, "ok": false, "error": "connection refused to 127.0.0.1:8081"}
+findings:
+  description: The unreachable ones, in the form of M(preflight.nginx.validate) findings (rule C(backend-unreachable)).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.preflight.nginx.plugins.module_utils import backends, nginx_config
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/nginx/nginx.conf"),
+            prefix=dict(type="path"),
+            timeout=dict(type="float", default=1),
+            severity=dict(type="str", default="warning", choices=["warning", "error"]),
+        ),
+        supports_check_mode=True,
+    )
+    if not nginx_config.HAS_CROSSPLANE:
+        module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
+    params = module.params
+    try:
+        config = nginx_config.load(params["path"], prefix=params["prefix"])
+    except nginx_config.ConfigLoadError as exc:
+        module.fail_json(msg="path: %s" % exc)
+    probes = backends.probe(config, params["timeout"])
+    findings = [{"rule": "backend-unreachable", "severity": params["severity"],
+                 "message": "%s %s: %s" % (p["what"], p["value"], p["error"]), "file": p["file"],
+                 "line": p["line"], "hint": "start the backend, or point the configuration at one that runs"}
+                for p in probes if not p["ok"]]
+    for finding in findings:
+        if params["severity"] == "warning":
+            module.warn("%s:%s: %s" % (finding["file"], finding["line"], finding["message"]))
+    if findings and params["severity"] == "error":
+        module.fail_json(msg="unreachable backends:\n" + "\n".join(
+            "%s:%s: %s" % (f["file"], f["line"], f["message"]) for f in findings), probes=probes, findings=findings)
+    module.exit_json(changed=False, probes=probes, findings=findings)
+
+
+if __name__ == "__main__":
+    main()
