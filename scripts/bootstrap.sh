@@ -41,3 +41,7 @@ fi
 # The project itself, as a user gets it with `pip install .` (always fresh).
 quiet_pip install --no-deps --no-build-isolation --force-reinstall "$ROOT"
 export PATH="$VENV/bin:$PATH"
+
+# The checkout as ansible_collections/preflight/nginx, for ansible-playbook, ansible-lint and Molecule.
+mkdir -p "$ROOT/.build/collections/ansible_collections/preflight"
+ln -sfn "$ROOT" "$ROOT/.build/collections/ansible_collections/preflight/nginx"

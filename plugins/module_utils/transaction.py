@@ -69,7 +69,10 @@ def begin(backup_dir, paths, label=""):
     if active(backup_dir) is not None:
         raise TransactionError("a transaction is already open in %s; recover it first" % backup_dir)
     if not os.path.isdir(backup_dir):
-        os.makedirs(backup_dir, 0o700)
+        try:
+            os.makedirs(backup_dir, 0o700)
+        except OSError as exc:
+            raise TransactionError("cannot create backup directory %s: %s" % (backup_dir, exc.strerror or exc)) from exc
     if not os.access(backup_dir, os.W_OK | os.X_OK):
         raise TransactionError("backup directory %s is not writable" % backup_dir)
     now = time.time()

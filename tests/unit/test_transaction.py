@@ -1,0 +1,64 @@
+"""Snapshots: byte-for-byte restore, files that did not exist, recovery, pruning."""
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.preflight.nginx.plugins.module_utils import transaction
+
+
+def test_rollback_restores_bytes_mode_and_removes_new_files(tmp_path):
+    live = tmp_path / "live.conf"
+    live.write_bytes(b"server 127.0.0.1:8081;\n\xff raw bytes\n")
+    os.chmod(live, 0o640)
+    new = tmp_path / "new.conf"
+    backups = str(tmp_path / "backups")
+    journal = transaction.begin(backups, [str(live), str(new)])
+    assert [f["existed"] for f in journal["files"]] == [True, False]
+    live.write_text("server 0:80;\n")
+    os.chmod(live, 0o666)
+    new.write_text("new\n")
+    restored = transaction.rollback(backups)
+    assert sorted(restored) == sorted([str(live), str(new)])
+    assert live.read_bytes() == b"server 127.0.0.1:8081;\n\xff raw bytes\n"
+    assert stat.S_IMODE(os.stat(live).st_mode) == 0o640
+    assert not new.exists()
+    assert transaction.active(backups) is None
+
+
+def test_an_open_transaction_is_found_by_the_next_run(tmp_path):
+    live = tmp_path / "live.conf"
+    live.write_text("old\n")
+    backups = str(tmp_path / "backups")
+    transaction.begin(backups, [str(live)])
+    live.write_text("half-written new\n")  # the run dies here
+    assert transaction.active(backups) is not None
+    with pytest.raises(transaction.TransactionError, match="already open"):
+        transaction.begin(backups, [str(live)])
+    assert transaction.rollback(backups) == [str(live)]
+    assert live.read_text() == "old\n"
+
+
+def test_commit_keeps_the_newest_snapshots(tmp_path):
+    live = tmp_path / "live.conf"
+    live.write_text("v0\n")
+    backups = str(tmp_path / "backups")
+    for number in range(4):
+        transaction.begin(backups, [str(live)])
+        live.write_text("v%d\n" % (number + 1))
+        transaction.commit(backups, keep=2)
+    snapshots = sorted(d for d in os.listdir(backups) if d.startswith("txn-"))
+    assert len(snapshots) == 2 and transaction.active(backups) is None
+
+
+def test_unusable_backup_directory_fails_before_anything_is_written(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(transaction.TransactionError, match="cannot create backup directory"):
+        transaction.begin(str(blocker / "backups"), [str(blocker)])
+
+
+def test_only_regular_files_are_managed(tmp_path):
+    with pytest.raises(transaction.TransactionError, match="not a regular file"):
+        transaction.begin(str(tmp_path / "b"), [str(tmp_path)])
