@@ -61,6 +61,21 @@ def config_diff(new, old):
     return backends.semantic_diff(old, new)
 
 
+def env_problems(variables, pattern=None, keys=None, select_all=False):
+    """Endpoint variables of a dict that have problems: [{key, value, problems}]."""
+    from ansible_collections.preflight.nginx.plugins.module_utils import env_endpoints
+
+    if not isinstance(variables, dict):
+        raise AnsibleFilterError("env_problems: expected a dict of variables, got %s" % type(variables).__name__)
+    items = [(str(key), value, None, None) for key, value in variables.items()]
+    try:
+        results = env_endpoints.check_variables(items, pattern or env_endpoints.DEFAULT_PATTERN, keys or None,
+                                                select_all=bool(select_all))
+    except Exception as exc:
+        raise AnsibleFilterError("env_problems: %s" % exc) from exc
+    return [{"key": r["key"], "value": r["value"], "problems": r["problems"]} for r in results if r["problems"]]
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -69,4 +84,5 @@ class FilterModule:
             "endpoint_problems": endpoint_problems,
             "check_config": check_config,
             "config_diff": config_diff,
+            "env_problems": env_problems,
         }

@@ -134,3 +134,42 @@ def test_ansible_doc_works_for_every_plugin(ansible_env):
                 assert "gate_health_checks" in page["entry_points"]["main"]["options"]
             else:
                 assert page["doc"]["short_description"]
+
+
+def test_env_check_module_and_filter(tmp_path, ansible_env):
+    good = tmp_path / "good.env"
+    good.write_text("# fine\nexport PAYMENT_URL=https://payments.internal/api\nLISTEN_ADDR=0.0.0.0:8080\n")
+    bad = tmp_path / "bad.env"
+    bad.write_text("APP_NAME=shop\nBACKEND_URL='http://0:8080'\nCACHE_PORT=0\n")
+    broken = tmp_path / "broken.env"
+    broken.write_text("OK=1\nnot an assignment\n")
+    tasks = """
+    - preflight.nginx.env_check:
+        paths: [%s]
+        variables:
+          SEARCH_HOST: search.internal:9200
+    - preflight.nginx.env_check:
+        paths: [%s]
+      ignore_errors: true
+    - preflight.nginx.env_check:
+        paths: [%s]
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - "(bad_env | preflight.nginx.env_problems)[0].key == 'API_URL'"
+          - "(bad_env | preflight.nginx.env_problems) | length == 1"
+          - "(good_env | preflight.nginx.env_problems) == []"
+          - "(odd_env | preflight.nginx.env_problems(select_all=true)) | length == 1"
+      vars:
+        bad_env: {API_URL: "http://[::]:80", NAME: "0"}
+        good_env: {API_URL: "http://127.0.0.1:80"}
+        odd_env: {x: "0:80"}
+""" % (good, bad, broken)
+    rc, results = playbook(tmp_path, ansible_env, tasks)
+    assert rc == 0, results
+    assert [r["key"] for r in results[0]["results"]] == ["PAYMENT_URL", "LISTEN_ADDR", "SEARCH_HOST"]
+    assert results[0]["problems"] == []
+    assert "%s:2: BACKEND_URL: \"0\" is the unspecified address" % bad in results[1]["msg"]
+    assert "%s:3: CACHE_PORT=0 is not a port" % bad in results[1]["msg"]
+    assert "BACKEND_URL: BACKEND_URL" not in results[1]["msg"]
+    assert results[2]["msg"] == "malformed env file %s:2: expected KEY=value, got 'not an assignment'" % broken

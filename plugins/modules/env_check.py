@@ -1,0 +1,128 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: env_check
+short_description: Check the endpoint variables of env files and dicts before a deploy
+version_added: "0.1.0"
+description:
+  - Reads env files on the target (systemd C(EnvironmentFile=), Docker C(.env), C(/etc/default/*)
+    syntax, with comments, C(export), quotes and escaped newlines) and/or a dict of variables.
+  - Picks the keys that name endpoints (O(pattern), or the explicit O(keys)) and judges each value with
+    the same engine as M(preflight.nginx.validate), for example C(BACKEND_URL=http://0:8080) is the
+    unspecified address. Keys with C(LISTEN) or C(BIND) in their name may be C(0.0.0.0); keys ending in
+    C(PORT) must be a port.
+  - A malformed env file fails with its file and line.
+options:
+  paths:
+    description: Env files on the target.
+    type: list
+    elements: path
+    default: []
+  variables:
+    description: Variables to check as well, name to value.
+    type: dict
+    default: {}
+  pattern:
+    description: Regular expression that selects endpoint keys (searched, case-insensitive by default).
+    type: str
+    default: (?i)(^|_)(URL|URI|HOST|HOSTNAME|ADDR|ADDRESS|ENDPOINT|UPSTREAM|BACKEND|SERVER|PORT|DSN)$
+  keys:
+    description: Check exactly these keys instead of those matching O(pattern).
+    type: list
+    elements: str
+    default: []
+  fail_on:
+    description: V(error) fails when any checked value has a problem; V(never) only reports.
+    type: str
+    choices: [error, never]
+    default: error
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+    description: Nothing is changed.
+author:
+  - preflight.nginx contributors (@preflight-nginx)
+"""
+
+EXAMPLES = r"""
+- name: The service's environment points at real backends
+  preflight.nginx.env_check:
+    paths:
+      - /etc/default/shop
+      - /srv/shop/.env
+
+- name: Check inventory values before they are templated anywhere
+  preflight.nginx.env_check:
+    variables:
+      PAYMENT_URL: "{{ payment_url }}"
+      CACHE_HOST: "{{ cache_host }}"
+"""
+
+RETURN = r"""
+results:
+  description: One entry per endpoint key, with where it was found and its problems.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {"key": "BACKEND_URL", "value": "http://0:8080", "file": "/etc/default/shop", "line": 3,
+       "problems": [{"code": "unspecified-connect-address", "message": "...", "hint": "..."}]}
+problems:
+  description: The results that have problems.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.preflight.nginx.plugins.module_utils import env_endpoints
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            paths=dict(type="list", elements="path", default=[]),
+            variables=dict(type="dict", default={}),
+            pattern=dict(type="str", default=env_endpoints.DEFAULT_PATTERN),
+            keys=dict(type="list", elements="str", default=[], no_log=False),
+            fail_on=dict(type="str", default="error", choices=["error", "never"]),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    items = []
+    for path in params["paths"]:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError as exc:
+            module.fail_json(msg="paths: cannot read %s: %s" % (path, exc.strerror or exc))
+        try:
+            items.extend((key, value, path, line) for key, value, line in env_endpoints.parse_env_text(text, path))
+        except env_endpoints.EnvFileError as exc:
+            module.fail_json(msg="malformed env file %s" % exc, file=exc.path, line=exc.line)
+    items.extend((key, value, None, None) for key, value in params["variables"].items())
+    try:
+        results = env_endpoints.check_variables(items, params["pattern"], params["keys"])
+    except Exception as exc:  # re.error from a bad pattern
+        module.fail_json(msg="pattern: %s" % exc)
+    problems = [r for r in results if r["problems"]]
+    if problems and params["fail_on"] == "error":
+        lines = ["%s%s" % ("%s:%s: " % (r["file"], r["line"]) if r["file"] else "",
+                           "; ".join(p["message"] + (" (%s)" % p["hint"] if p["hint"] else "") for p in r["problems"]))
+                 for r in problems]
+        module.fail_json(msg="bad endpoint variables:\n" + "\n".join(lines), results=results, problems=problems)
+    module.exit_json(changed=False, results=results, problems=problems)
+
+
+if __name__ == "__main__":
+    main()
