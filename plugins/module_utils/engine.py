@@ -91,11 +91,17 @@ def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
     return _check(config, enabled, extra, result)
 
 
-def check_text(text, filename="nginx.conf", select=None, ignore=None):
-    """Check configuration text; includes are not followed."""
+def check_text(text, filename="nginx.conf", select=None, ignore=None, context="auto"):
+    """Check configuration text; includes are not followed.
+
+    ``context`` is the block the text stands in: ``main`` (a whole nginx.conf),
+    ``http`` or ``stream`` (a file included there), or ``auto``: ``http`` when
+    the text has server, upstream or location blocks but no http block.
+    """
     enabled = _enabled_rules(select, ignore)
     config = nginx_config.load_text(text, filename)
-    report = _check(config, enabled, [], None)
+    protocol = _guess_context(config) if context == "auto" else (None if context == "main" else context)
+    report = _check(config, enabled, [], None, protocol)
     for finding in report.findings + report.suppressed:
         finding.file = filename
     report.files = [filename]
@@ -108,14 +114,21 @@ def _enabled_rules(select, ignore):
     return [rule_id for rule_id in selected if rule_id not in ignored]
 
 
-def _check(config, enabled, extra_findings, nginx_result):
+def _guess_context(config):
+    names = {d.name for d in config.root.block}
+    if names & {"http", "stream", "mail", "events"}:
+        return None
+    return "http" if names & {"server", "upstream", "location", "map", "proxy_pass"} else None
+
+
+def _check(config, enabled, extra_findings, nginx_result, protocol=None):
     enabled = set(enabled)
     findings = list(extra_findings)
     for problem in config.problems:
         rule = RULES[problem.rule]
         findings.append(Finding(rule.id, rule.severity, problem.message, problem.file,
                                 problem.line, "", "", problem.hint))
-    model = Model(config)
+    model = Model(config, protocol)
     for rule_id in enabled:
         rule = RULES[rule_id]
         if rule.check is None:

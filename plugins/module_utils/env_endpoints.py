@@ -113,9 +113,12 @@ def judge(key, value):
                      "hint": "a port is a decimal number from 1 to 65535"}]
         return []
     if _BIND_NAME.search(key):
-        endpoint = addresses.parse_listen(value)
-        return [p.as_dict() for p in endpoint.problems if p.code != addresses.NON_CANONICAL]
-    return addresses.endpoint_problems(value)
+        problems = [p.as_dict() for p in addresses.parse_listen(value).problems if p.code != addresses.NON_CANONICAL]
+    else:
+        problems = addresses.endpoint_problems(value)
+    for problem in problems:
+        problem["message"] = re.sub(r"^(endpoint|listen): ", "%s: " % key, problem["message"])
+    return problems
 
 
 def check_variables(items, pattern=DEFAULT_PATTERN, keys=None, select_all=False):
@@ -125,7 +128,5 @@ def check_variables(items, pattern=DEFAULT_PATTERN, keys=None, select_all=False)
         if not select_all and not is_endpoint_key(key, pattern, keys):
             continue
         problems = judge(key, value)
-        for problem in problems:
-            problem["message"] = problem["message"].replace("endpoint:", "%s:" % key, 1)
         results.append({"key": key, "value": value, "file": file, "line": line, "problems": problems})
     return results

@@ -78,7 +78,8 @@ class PassTarget:
 class Model:
     """Everything the rules look at, built in one pass over the tree."""
 
-    def __init__(self, config):
+    def __init__(self, config, protocol=None):
+        """``protocol`` is the block the top level stands in (``http`` for a conf.d file)."""
         self.config = config
         self.servers = []
         self.upstreams = {}  # (protocol, lower-case name) -> [Upstream]
@@ -86,7 +87,9 @@ class Model:
         self.resolvers = []  # (directive, endpoint)
         self.address_uses = []  # (directive, endpoint): every address written
         self.arguments = set()  # every argument, lower-cased: "is this name used?"
-        self._walk(config.root, _root_scope())
+        scope = _root_scope()
+        scope["protocol"] = protocol
+        self._walk(config.root, scope)
         self._link_passes()
 
     # --- look-ups used by rules ---------------------------------------------

@@ -1,0 +1,74 @@
+"""The ansible-lint rules through the real ansible-lint, on fixture projects.
+
+Each `# expect: <rule>[<tag>]` comment in tests/lint/fail marks a line where
+exactly that finding must appear; tests/lint/pass (a realistic role and
+playbook) must be clean. Both run under the production profile, which their
+.ansible-lint files extend with the preflight rules (enable_list).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RULES = os.path.join(ROOT, "extensions", "ansible_lint_rules", "preflight_nginx")
+LINT = os.path.join(os.path.dirname(sys.executable), "ansible-lint")
+EXPECT = re.compile(r"#\s*expect:\s*(\S+)")
+
+pytestmark = pytest.mark.skipif(not os.path.exists(LINT), reason="ansible-lint is not installed")
+
+
+def lint(project, tmp_path, *extra):
+    work = tmp_path / os.path.basename(project)
+    shutil.copytree(project, work)
+    env = dict(os.environ, NO_COLOR="1", ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
+    proc = subprocess.run([LINT, "--offline", "-f", "json", *extra],
+                          cwd=str(work), env=env, capture_output=True, text=True, timeout=600, check=False)
+    try:
+        findings = json.loads(proc.stdout or "[]")
+    except ValueError:
+        pytest.fail("ansible-lint gave no JSON:\n%s\n%s" % (proc.stdout, proc.stderr))
+    return proc, {(f["location"]["path"], f["location"]["lines"]["begin"], f["check_name"]) for f in findings}
+
+
+def expectations(project):
+    expected = set()
+    for folder, _dirs, files in os.walk(project):
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    match = EXPECT.search(line)
+                    if match:
+                        expected.add((os.path.relpath(path, project), number, match.group(1)))
+    return expected
+
+
+def test_fail_fixtures_raise_exactly_the_expected_findings(tmp_path):
+    project = os.path.join(ROOT, "tests", "lint", "fail")
+    proc, found = lint(project, tmp_path, "-r", RULES)
+    assert proc.returncode == 2, proc.stderr
+    assert found == expectations(project)
+
+
+def test_a_realistic_project_stays_clean(tmp_path):
+    proc, found = lint(os.path.join(ROOT, "tests", "lint", "pass"), tmp_path, "-r", RULES)
+    assert found == set() and proc.returncode == 0, proc.stderr
+
+
+def test_rules_load_by_themselves_once_installed():
+    import ansiblelint
+
+    installed = os.path.join(os.path.dirname(ansiblelint.__file__), "rules", "custom", "preflight_nginx")
+    if not os.path.isdir(installed):
+        if os.environ.get("PREFLIGHT_REQUIRE_INSTALLED") == "1":
+            pytest.fail("the project is not pip-installed in this environment")
+        pytest.skip("the project is not pip-installed in this environment")
+    proc = subprocess.run([LINT, "--offline", "-L", "-f", "plain"], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert "preflight-endpoint" in proc.stdout and "preflight-nginx-config" in proc.stdout, proc.stderr
