@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up what the demo and the tests need, on a fresh Debian machine too:
-# nginx and curl from Debian's packages, and a Python venv (.venv) from PyPI.
+# nginx, curl, shellcheck and systemd-analyze from Debian's packages, and a
+# Python venv (.venv) from PyPI.
 # Source it: it exports VENV and puts the venv first on PATH.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,6 +11,10 @@ export VENV ROOT
 missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# ansible-test sanity runs shellcheck on the scripts only when it is installed.
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# systemd-analyze verifies the monitor role's unit files (Molecule scenario "monitor").
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "bootstrap: please install: ${missing[*]} (apt-get install ${missing[*]})" >&2

@@ -26,7 +26,7 @@ PYTHON="$VENV/bin/python" bash scripts/sanity.sh
 
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.build/collections"
 echo "== ansible-lint (production profile, offline)"
-ansible-lint roles/gate extensions/molecule
+ansible-lint roles extensions/molecule
 
 echo "== molecule (every scenario under extensions/molecule, real nginx on loopback)"
 molecule test --all

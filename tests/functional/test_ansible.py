@@ -120,18 +120,18 @@ def test_filters_and_tests(tmp_path, ansible_env):
 def test_ansible_doc_works_for_every_plugin(ansible_env):
     doc = os.path.join(BIN, "ansible-doc")
     for kind, names in (("module", ["validate", "config_info", "http_check", "config_transaction",
-                                    "nginx_reload", "probe_backends"]),
+                                    "nginx_reload", "probe_backends", "env_check"]),
                         ("filter", ["parse_listen", "parse_endpoint", "endpoint_problems", "check_config",
-                                    "config_diff"]),
+                                    "config_diff", "env_problems"]),
                         ("test", ["connectable", "valid_listen"]),
-                        ("role", ["gate"])):
+                        ("role", ["gate", "monitor"])):
         for name in names:
             proc = subprocess.run([doc, "-t", kind, "--json", "preflight.nginx." + name], env=ansible_env,
                                   capture_output=True, text=True, timeout=120, check=False)
             assert proc.returncode == 0, proc.stderr
             page = json.loads(proc.stdout)["preflight.nginx." + name]
             if kind == "role":
-                assert "gate_health_checks" in page["entry_points"]["main"]["options"]
+                assert page["entry_points"]["main"]["options"]
             else:
                 assert page["doc"]["short_description"]
 
