@@ -69,6 +69,6 @@ def test_rules_load_by_themselves_once_installed():
         if os.environ.get("PREFLIGHT_REQUIRE_INSTALLED") == "1":
             pytest.fail("the project is not pip-installed in this environment")
         pytest.skip("the project is not pip-installed in this environment")
-    proc = subprocess.run([LINT, "--offline", "-L", "-f", "plain"], capture_output=True, text=True,
+    proc = subprocess.run([LINT, "--offline", "-L"], capture_output=True, text=True,
                           timeout=300, check=False)
     assert "preflight-endpoint" in proc.stdout and "preflight-nginx-config" in proc.stdout, proc.stderr

@@ -127,7 +127,7 @@ class PreflightEndpointRule(AnsibleLintRule):
     severity = "HIGH"
     tags = ["preflight", "networking", "idempotency"]
     version_changed = "0.1.0"
-    link = "https://docs.ansible.com/"
+    link = "https://docs.ansible.com/projects/lint/custom-rules/"
 
     def _error(self, file, line, tag, subject, problem):
         message = _describe(problem)

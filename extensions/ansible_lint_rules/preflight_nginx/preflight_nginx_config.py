@@ -57,7 +57,7 @@ class PreflightNginxConfigRule(AnsibleLintRule):
     severity = "HIGH"
     tags = ["preflight", "networking"]
     version_changed = "0.1.0"
-    link = "https://docs.ansible.com/"
+    link = "https://docs.ansible.com/projects/lint/custom-rules/"
 
     def matchlines(self, file):
         path = str(file.path)
