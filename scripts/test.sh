@@ -29,5 +29,7 @@ echo "== ansible-lint (production profile, offline)"
 ansible-lint roles extensions/molecule
 
 echo "== molecule (every scenario under extensions/molecule, real nginx on loopback)"
+# A fresh start: Molecule keeps "prepared" state between runs of the same checkout path.
+molecule reset --all
 molecule test --all
 echo "== all tests passed"
