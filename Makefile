@@ -1,4 +1,4 @@
-.PHONY: demo test lint docs
+.PHONY: demo test lint docs bench
 
 # Reproduce the incident and show it blocked (sets up its own venv).
 demo:
@@ -14,3 +14,7 @@ lint:
 # Regenerate docs/rules/ from the rules' own data.
 docs:
 	.venv/bin/nginx-preflight docs docs/rules
+
+# Measure the engine and the gate; rewrites docs/performance.md and its plot.
+bench:
+	bash bench/bench.sh

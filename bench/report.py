@@ -109,7 +109,8 @@ def render(engine, playbooks, plot_name):
     out.extend("| %s | %s |" % item for item in machine())
     out += ["", "## Engine: time by size", "",
             "Seconds, median (min-max) of %d runs, whole process." % engine["repeat"], "",
-            "| servers | lines | " + " | ".join(tools) + " | nginx-preflight / crossplane | gixy-next / nginx-preflight |",
+            "| servers | lines | " + " | ".join(tools)
+            + " | nginx-preflight / crossplane | gixy-next / nginx-preflight |",
             "|---|---|" + "---|" * (len(tools) + 2)]
     for size in sizes:
         runs = engine["runs"][size]
@@ -152,7 +153,8 @@ def render(engine, playbooks, plot_name):
             out.append("| %s | %s | %s | %.2f |" % (hosts, fmt(runs["gate"]), fmt(runs["naive"]),
                                                    runs["gate"]["median"] / runs["naive"]["median"]))
         if playbooks.get("rollback"):
-            out += ["", "Rollback, failed health check to the old config healthy again: %s s." % fmt(playbooks["rollback"])]
+            out += ["", "Rollback, failed health check to the old config healthy again: %s s."
+                    % fmt(playbooks["rollback"])]
     out += ["", "## Targets", "", TARGETS.rstrip("\n")]
     out.extend(targets(engine, playbooks))
     return "\n".join(out) + "\n"

@@ -32,4 +32,7 @@ echo "== molecule (every scenario under extensions/molecule, real nginx on loopb
 # A fresh start: Molecule keeps "prepared" state between runs of the same checkout path.
 molecule reset --all
 molecule test --all
+echo "== benchmark smoke run (smallest size, one repetition)"
+bash bench/bench.sh --smoke
+
 echo "== all tests passed"

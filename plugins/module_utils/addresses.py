@@ -45,6 +45,9 @@ _URL_DEFAULT_PORTS = {
     "smtp": 25, "memcached": 11211, "nats": 4222, "kafka": 9092,
 }
 _NUMERIC_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
+_NUMERIC_HOST = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)(?:\.(?:0[xX][0-9a-fA-F]*|[0-9]+))*$")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(r"^%s\.%s\.%s\.%s$" % (_OCTET, _OCTET, _OCTET, _OCTET))
 _HOST_NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$")
 _URI_VARIABLES = ("$request_uri", "$uri", "$document_uri", "$is_args")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -86,7 +89,9 @@ class Endpoint:
 
     @property
     def is_unspecified(self):
-        return self.kind in ("ipv4", "ipv6") and _is_unspecified(self.address)
+        if self.kind == "ipv4":
+            return self.address == "0.0.0.0"
+        return self.kind == "ipv6" and _is_unspecified(self.address)
 
     @property
     def is_ip(self):
@@ -168,7 +173,7 @@ def inet_aton(text):
 
 def looks_numeric(host):
     """True when every dot-separated part is a number (so it is no host name)."""
-    return all(_NUMERIC_PART.match(p) for p in host.split(".")) if host else False
+    return bool(host) and _NUMERIC_HOST.match(host) is not None
 
 
 def format_ipv4(number):
@@ -226,6 +231,10 @@ def _judge_host(ep, host, directive):
     if "/" in host or "?" in host:
         ep.add(MALFORMED_ADDRESS, "%s: invalid host \"%s\"" % (directive, host),
                "a host is an address or a name; paths belong elsewhere")
+        return
+    if _DOTTED_QUAD.match(host):  # the common case, read by nginx itself
+        ep.kind = "ipv4"
+        ep.address = host
         return
     if looks_numeric(host):
         number = inet_aton(host)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import socket
 
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import Finding
 from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
+
+BACKEND_UNREACHABLE = "backend-unreachable"
 
 
 def targets(model):
@@ -66,6 +69,13 @@ def probe(config, timeout=1.0):
                         "file": directive.file, "line": directive.line,
                         "ok": cache[key] is None, "error": cache[key]})
     return results
+
+
+def probe_findings(probes, severity="warning"):
+    """Unreachable backends as findings, with the file and line that name them."""
+    return [Finding(BACKEND_UNREACHABLE, severity, "%s %s: %s" % (p["what"], p["value"], p["error"]), p["file"],
+                    p["line"], "", "", "start the backend, or point the configuration at one that runs")
+            for p in probes if not p["ok"]]
 
 
 def _by_place(items, key):

@@ -9,10 +9,12 @@ itself.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
 import subprocess
+from contextlib import contextmanager
 
 from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import (
@@ -39,12 +41,17 @@ NGINX_TEST = "nginx-test"
 class Report:
     """What a check found: findings (sorted), suppressed ones, files read."""
 
-    def __init__(self, findings, suppressed, config, nginx_test=None):
+    def __init__(self, findings, suppressed, config, nginx_test=None, model=None):
+        self.model = model
         self.findings = sorted(findings, key=Finding.sort_key)
         self.suppressed = sorted(suppressed, key=Finding.sort_key)
         self.config = config
         self.files = list(config.files) if config else []
         self.nginx_test = nginx_test
+
+    def add(self, findings):
+        """Merge findings from outside the rules (backend probes) into the report."""
+        self.findings = sorted(self.findings + list(findings), key=Finding.sort_key)
 
     def counts(self):
         counts = dict.fromkeys(SEVERITIES, 0)
@@ -75,6 +82,23 @@ def resolve_rule_ids(ids, what="rule"):
     return ids
 
 
+@contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector while a tree is built and checked.
+
+    Loading builds one object per directive, all linked to their parents; the
+    collector would walk that growing graph again and again for nothing (it is
+    all alive until the check ends). Reference counting still frees the rest.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
                nginx_binary="nginx", resolve_includes=True):
     """Check the configuration whose main file is ``path``.
@@ -83,12 +107,13 @@ def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
     unknown rule ids; everything else ends up in the Report.
     """
     enabled = _enabled_rules(select, ignore)
-    config = nginx_config.load(path, prefix=prefix, resolve_includes=resolve_includes)
-    result = None
-    extra = []
-    if nginx_test and NGINX_TEST in enabled:
-        result, extra = run_nginx_test(config.main_file, prefix, nginx_binary)
-    return _check(config, enabled, extra, result)
+    with _no_cyclic_gc():
+        config = nginx_config.load(path, prefix=prefix, resolve_includes=resolve_includes)
+        result = None
+        extra = []
+        if nginx_test and NGINX_TEST in enabled:
+            result, extra = run_nginx_test(config.main_file, prefix, nginx_binary)
+        return _check(config, enabled, extra, result)
 
 
 def check_text(text, filename="nginx.conf", select=None, ignore=None, context="auto"):
@@ -99,9 +124,10 @@ def check_text(text, filename="nginx.conf", select=None, ignore=None, context="a
     the text has server, upstream or location blocks but no http block.
     """
     enabled = _enabled_rules(select, ignore)
-    config = nginx_config.load_text(text, filename)
-    protocol = _guess_context(config) if context == "auto" else (None if context == "main" else context)
-    report = _check(config, enabled, [], None, protocol)
+    with _no_cyclic_gc():
+        config = nginx_config.load_text(text, filename)
+        protocol = _guess_context(config) if context == "auto" else (None if context == "main" else context)
+        report = _check(config, enabled, [], None, protocol)
     for finding in report.findings + report.suppressed:
         finding.file = filename
     report.files = [filename]
@@ -140,7 +166,7 @@ def _check(config, enabled, extra_findings, nginx_result, protocol=None):
     kept, suppressed, invalid = _apply_suppressions(config, findings)
     if INVALID_SUPPRESSION in enabled:
         kept.extend(invalid)
-    return Report(kept, suppressed, config, nginx_result)
+    return Report(kept, suppressed, config, nginx_result, model)
 
 
 def _apply_suppressions(config, findings):
@@ -169,7 +195,7 @@ def _apply_suppressions(config, findings):
                     invalid.append(Finding(rule.id, rule.severity, problem, file, line, "",
                                            "", "write \"# preflight: ignore[rule-id] why it is fine\""))
                 # A comment after a directive covers its line; a comment on its own line, the next one too.
-                source = config.lines.get(file, [])
+                source = config.source_lines(file)
                 alone = line <= len(source) and source[line - 1].lstrip().startswith("#")
                 for line_covered in (line, line + 1) if alone else (line,):
                     by_place.setdefault((file, line_covered), set()).update(ids)

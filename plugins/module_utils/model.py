@@ -86,7 +86,8 @@ class Model:
         self.passes = []
         self.resolvers = []  # (directive, endpoint)
         self.address_uses = []  # (directive, endpoint): every address written
-        self.arguments = set()  # every argument, lower-cased: "is this name used?"
+        self._problems_by_code = None
+        self._arguments = None
         scope = _root_scope()
         scope["protocol"] = protocol
         self._walk(config.root, scope)
@@ -112,10 +113,21 @@ class Model:
 
     def address_problems(self, code):
         """(directive, message, hint) for every address problem of one kind."""
-        for directive, endpoint in self.address_uses:
-            for problem in endpoint.problems:
-                if problem.code == code:
-                    yield directive, problem.message, problem.hint
+        if self._problems_by_code is None:
+            self._problems_by_code = {}
+            for directive, endpoint in self.address_uses:
+                for problem in endpoint.problems:
+                    self._problems_by_code.setdefault(problem.code, []).append(
+                        (directive, problem.message, problem.hint))
+        return iter(self._problems_by_code.get(code, ()))
+
+    def argument_used(self, name):
+        """True when ``name`` is written as an argument anywhere outside upstream blocks."""
+        if self._arguments is None:  # built on first use: most configurations never ask
+            self._arguments = {arg.lower() for directive in self.config.walk()
+                               if directive.name != "upstream" and getattr(directive.parent, "name", "") != "upstream"
+                               for arg in directive.args}
+        return name.lower() in self._arguments
 
     # --- the walk -----------------------------------------------------------------
 
@@ -123,7 +135,6 @@ class Model:
         for directive in block_directive.block or ():
             name = directive.name
             if directive.block is None:
-                self.arguments.update(a.lower() for a in directive.args)
                 self._directive(directive, name, scope)
                 continue
             inner = _enter(directive, scope)
@@ -140,35 +151,45 @@ class Model:
                 upstream = Upstream(directive, scope["protocol"])
                 inner["upstream"] = upstream
                 self.upstreams.setdefault((upstream.protocol, upstream.name.lower()), []).append(upstream)
-            elif name not in ("upstream",):
-                self.arguments.update(a.lower() for a in directive.args)
             self._walk(directive, inner)
 
     def _directive(self, directive, name, scope):
-        args = directive.args
-        protocol = scope["protocol"]
-        if name == "listen" and scope["server"] is not None and args:
-            endpoint = addresses.parse_listen(args[0], protocol)
-            server = scope["server"]
-            server.listens.append(Listen(directive, endpoint, args[1:], server))
+        handler = self._HANDLERS.get(name)
+        if handler is not None and directive.args:
+            handler(self, directive, scope)
+
+    def _listen(self, directive, scope):
+        server = scope["server"]
+        if server is not None:
+            endpoint = addresses.parse_listen(directive.args[0], scope["protocol"])
+            server.listens.append(Listen(directive, endpoint, directive.args[1:], server))
             self.address_uses.append((directive, endpoint))
-        elif name == "server_name" and scope["server"] is not None:
-            scope["server"].names.extend(args)
-        elif name == "server" and scope["upstream"] is not None and args:
-            endpoint = addresses.parse_upstream_server(args[0], protocol)
+
+    def _server_name(self, directive, scope):
+        if scope["server"] is not None:
+            scope["server"].names.extend(directive.args)
+
+    def _upstream_server(self, directive, scope):
+        if scope["upstream"] is not None:
+            endpoint = addresses.parse_upstream_server(directive.args[0], scope["protocol"])
             scope["upstream"].servers.append((directive, endpoint))
             self.address_uses.append((directive, endpoint))
-        elif name == "resolver":
-            for arg in args:
-                if "=" not in arg:
-                    endpoint = addresses.parse_resolver(arg)
-                    self.resolvers.append((directive, endpoint))
-                    self.address_uses.append((directive, endpoint))
-        elif name in addresses.PASS_DIRECTIVES and args and protocol in (HTTP, STREAM):
-            if protocol == STREAM and name != "proxy_pass":
-                return
-            endpoint = addresses.parse_pass(args[0], name, protocol)
+
+    def _resolver(self, directive, scope):
+        for arg in directive.args:
+            if "=" not in arg:
+                endpoint = addresses.parse_resolver(arg)
+                self.resolvers.append((directive, endpoint))
+                self.address_uses.append((directive, endpoint))
+
+    def _pass(self, directive, scope):
+        protocol = scope["protocol"]
+        if protocol == HTTP or (protocol == STREAM and directive.name == "proxy_pass"):
+            endpoint = addresses.parse_pass(directive.args[0], directive.name, protocol)
             self.passes.append(PassTarget(directive, endpoint, protocol, scope["server"], scope))
+
+    _HANDLERS = dict(dict.fromkeys(addresses.PASS_DIRECTIVES, _pass), listen=_listen, server_name=_server_name,
+                     server=_upstream_server, resolver=_resolver)
 
     def _link_passes(self):
         """Match ``*_pass`` names to upstream blocks; only then is a port missing."""

@@ -116,7 +116,14 @@ class LoadedConfig:
         self.files = []
         self.problems = []
         self.comments = {}  # file -> {line: [comment text]}
-        self.lines = {}  # file -> list of source lines (for code frames)
+        self.texts = {}  # file -> its text (lines are split only when asked for)
+        self._lines = {}
+
+    def source_lines(self, file):
+        """The lines of a file that was read (for code frames and suppressions)."""
+        if file not in self._lines:
+            self._lines[file] = self.texts.get(file, "").splitlines()
+        return self._lines[file]
 
     def walk(self):
         """Every directive, depth first, in file order."""
@@ -204,7 +211,7 @@ class _Loader:
             self.problem(INVALID_ENCODING, "invalid UTF-8 (byte 0x%02x) in %s" % (data[exc.start], path),
                          path, line, "save the file as UTF-8; nginx passes the bytes through as they are")
             text = data.decode("utf-8", "replace")
-        self.loaded.lines[path] = text.splitlines()
+        self.loaded.texts[path] = text
         errors = []
         try:
             payload = crossplane.parse(

@@ -60,7 +60,7 @@ def render_text(reports, color=False):
 
 
 def _code_frame(report, finding):
-    lines = report.config.lines.get(finding.file) if report.config else None
+    lines = report.config.source_lines(finding.file) if report.config else None
     if not lines or not finding.line or finding.line > len(lines):
         return []
     frame = []

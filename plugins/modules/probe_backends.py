@@ -91,10 +91,7 @@ def main():
     except nginx_config.ConfigLoadError as exc:
         module.fail_json(msg="path: %s" % exc)
     probes = backends.probe(config, params["timeout"])
-    findings = [{"rule": "backend-unreachable", "severity": params["severity"],
-                 "message": "%s %s: %s" % (p["what"], p["value"], p["error"]), "file": p["file"],
-                 "line": p["line"], "hint": "start the backend, or point the configuration at one that runs"}
-                for p in probes if not p["ok"]]
+    findings = [f.as_dict() for f in backends.probe_findings(probes, params["severity"])]
     for finding in findings:
         if params["severity"] == "warning":
             module.warn("%s:%s: %s" % (finding["file"], finding["line"], finding["message"]))

@@ -50,6 +50,24 @@ options:
       - The nginx binary for O(nginx_test), a name looked up in C(PATH) or an absolute path.
     type: str
     default: nginx
+  facts:
+    description:
+      - Also return the configuration's facts (sockets, upstreams, targets), as M(preflight.nginx.config_info)
+        does, from the same reading of the files.
+    type: bool
+    default: false
+  probe_backends:
+    description:
+      - Also connect to every literal backend from the host, as M(preflight.nginx.probe_backends) does.
+      - V(warning) reports unreachable backends as warnings, V(error) as errors (which fail the task with
+        O(fail_on=error)); V(none) does not probe.
+    type: str
+    choices: [none, warning, error]
+    default: none
+  probe_timeout:
+    description: Seconds to wait for each backend connection.
+    type: float
+    default: 1
 requirements:
   - crossplane (Python library) on the target
 attributes:
@@ -148,6 +166,15 @@ files:
   type: list
   elements: str
   sample: ["/etc/nginx/nginx.conf", "/etc/nginx/conf.d/shop.conf"]
+config_facts:
+  description: The configuration's facts, as M(preflight.nginx.config_info) returns them.
+  returned: when O(facts) is true
+  type: dict
+probes:
+  description: One entry per backend probed, as M(preflight.nginx.probe_backends) returns them.
+  returned: when O(probe_backends) is not V(none)
+  type: list
+  elements: dict
 nginx_test:
   description: The result of C(nginx -t), when it ran.
   returned: always
@@ -167,7 +194,7 @@ nginx_test:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import backends, engine, facts, nginx_config
 
 
 def summary(path, failing, fail_on):
@@ -189,6 +216,9 @@ def main():
             rules=dict(type="list", elements="str", default=[]),
             nginx_test=dict(type="bool"),
             nginx_binary=dict(type="str", default="nginx"),
+            facts=dict(type="bool", default=False),
+            probe_backends=dict(type="str", default="none", choices=["none", "warning", "error"]),
+            probe_timeout=dict(type="float", default=1),
         ),
         supports_check_mode=True,
     )
@@ -209,10 +239,17 @@ def main():
                                    nginx_test=nginx_test, nginx_binary=params["nginx_binary"])
     except engine.ConfigLoadError as exc:
         module.fail_json(msg="path: %s" % exc)
+    if params["probe_backends"] != "none":
+        probes = backends.probe(report.config, params["probe_timeout"])
+        report.add(backends.probe_findings(probes, params["probe_backends"]))
     result = report.as_dict()
     result["changed"] = False
     if result["nginx_test"] is None:
         result["nginx_test"] = {"ran": False}
+    if params["facts"]:
+        result["config_facts"] = facts.model_facts(report.model)
+    if params["probe_backends"] != "none":
+        result["probes"] = probes
     failing = report.failing(params["fail_on"]) if params["fail_on"] != "never" else []
     if failing:
         module.fail_json(msg=summary(params["path"], failing, params["fail_on"]), **result)

@@ -14,7 +14,7 @@ def check(model):
             used.update(id(u) for u in model.upstreams.get((target.protocol, target.endpoint.host.lower()), ()))
     for upstream in model.all_upstreams():
         # A name written anywhere else (set $backend app; map values) may be used through a variable.
-        if id(upstream) not in used and upstream.name.lower() not in model.arguments:
+        if id(upstream) not in used and not model.argument_used(upstream.name):
             yield (upstream.directive, "upstream \"%s\" is defined but never used" % upstream.name,
                    "remove it, or point a *_pass at it")
 
