@@ -187,8 +187,9 @@ def main(argv=None):
                     times[name].append(seconds)
             results["hosts"][hosts] = {name: {"median": statistics.median(v), "min": min(v), "max": max(v),
                                               "runs": len(v)} for name, v in times.items()}
-            print("%3d hosts: gate %.2fs  naive %.2fs" % (hosts, results["hosts"][hosts]["gate"]["median"],
-                                                        results["hosts"][hosts]["naive"]["median"]), flush=True)
+            medians = results["hosts"][hosts]
+            print("%3d hosts: gate %.2fs  naive %.2fs" % (hosts, medians["gate"]["median"], medians["naive"]["median"]),
+                  flush=True)
             if hosts == 1 and args.rollbacks:
                 durations = []
                 for _attempt in range(args.rollbacks):

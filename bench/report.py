@@ -150,8 +150,8 @@ def render(engine, playbooks, plot_name):
         out += ["", "## Playbooks", "", "Seconds, median (min-max), whole ansible-playbook run.", "",
                 "| hosts | gate role | naive playbook | gate / naive |", "|---|---|---|---|"]
         for hosts, runs in sorted(playbooks["hosts"].items(), key=lambda item: int(item[0])):
-            out.append("| %s | %s | %s | %.2f |" % (hosts, fmt(runs["gate"]), fmt(runs["naive"]),
-                                                   runs["gate"]["median"] / runs["naive"]["median"]))
+            ratio = runs["gate"]["median"] / runs["naive"]["median"]
+            out.append("| %s | %s | %s | %.2f |" % (hosts, fmt(runs["gate"]), fmt(runs["naive"]), ratio))
         if playbooks.get("rollback"):
             out += ["", "Rollback, failed health check to the old config healthy again: %s s."
                     % fmt(playbooks["rollback"])]

@@ -77,14 +77,34 @@ def children(pid):
     return found
 
 
+def _title(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _still_accepting(pid, master):
+    """True while an old worker can still take new connections (it runs and is not shutting down)."""
+    title = _title(pid)
+    return bool(title) and "worker process" in title and "shutting down" not in title and pid in children(master)
+
+
 def wait_for_new_workers(master, old_workers, timeout, sleep=time.sleep, clock=time.monotonic):
-    """Wait until the master runs a worker that was not there before; returns them."""
+    """Wait until new workers run and no old worker takes connections any more; returns the new ones.
+
+    Right after the new workers start, an old worker may still accept a
+    connection for a moment, and answer it with the old configuration: a
+    health check then would check the wrong thing.
+    """
     end = clock() + timeout
+    new = []
     while True:
-        current = children(master)
-        new = current - set(old_workers)
-        if new:
-            return sorted(new)
+        if not new:
+            new = sorted(children(master) - set(old_workers))
+        if new and not any(_still_accepting(pid, master) for pid in old_workers):
+            return new
         if not is_alive(master) or clock() >= end:
-            return []
-        sleep(0.05)
+            return new if new and not any(_still_accepting(pid, master) for pid in old_workers) else []
+        sleep(0.02)

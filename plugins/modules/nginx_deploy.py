@@ -1,0 +1,238 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nginx_deploy
+short_description: Deploy nginx configuration files transactionally, in one step on the host
+version_added: "0.1.0"
+description:
+  - The engine of the P(preflight.nginx.gate#role) role. In one run on the host it restores the files of a
+    deploy that died half-way, works out which of O(files) change, snapshots them, writes them, validates the
+    whole tree in place (the preflight.nginx rules, C(nginx -t), a connection to every backend), reloads
+    nginx and waits for its new workers, runs the health checks, and keeps the new files.
+  - "When a step after the snapshot fails, the previous files are restored byte for byte, nginx is reloaded
+    onto them if it had been reloaded, and the health checks run again; the task fails with
+    C(rolled back: <step> failed: <why>; previous config restored and healthy)."
+  - When nothing changes, nothing is reloaded; the live tree is validated and the health checks run.
+  - In check mode, a copy of the configuration folder with the new files in it is validated instead, and
+    nothing on the host changes.
+options:
+  files:
+    description: The files, rendered. Each has C(dest) and C(content), and optionally C(mode), C(owner), C(group).
+    type: list
+    elements: dict
+    required: true
+  config:
+    description: The main nginx configuration file.
+    type: path
+    default: /etc/nginx/nginx.conf
+  prefix:
+    description: nginx's prefix (C(-p)), when the instance has its own.
+    type: path
+  nginx_binary:
+    description: The nginx binary.
+    type: str
+    default: nginx
+  nginx_test:
+    description: Also run C(nginx -t) on the new tree.
+    type: bool
+    default: true
+  fail_on:
+    description: Lowest finding severity that stops the deploy.
+    type: str
+    choices: [error, warning, info]
+    default: error
+  rules:
+    description: Rule ids not to run.
+    type: list
+    elements: str
+    default: []
+  probe_backends:
+    description: How an unreachable backend counts (V(none) does not probe).
+    type: str
+    choices: [none, warning, error]
+    default: warning
+  probe_timeout:
+    description: Seconds to wait for each backend connection.
+    type: float
+    default: 1
+  reload_method:
+    description: V(signal) signals the master of the pid file; V(systemd) runs C(systemctl reload O(service)).
+    type: str
+    choices: [signal, systemd]
+    default: systemd
+  service:
+    description: The systemd unit of nginx.
+    type: str
+    default: nginx
+  pid_file:
+    description: The master's pid file; by default from the configuration, else nginx's compiled-in path.
+    type: path
+  reload_timeout:
+    description: Seconds to wait for nginx's new workers.
+    type: float
+    default: 10
+  health_checks:
+    description: Health checks after the reload, each a dict of M(preflight.nginx.http_check) options.
+    type: list
+    elements: dict
+    default: []
+  backup_dir:
+    description: Where the snapshots are kept.
+    type: path
+    default: /var/backups/preflight-nginx
+  keep:
+    description: How many snapshots to keep.
+    type: int
+    default: 5
+requirements:
+  - crossplane (Python library) and curl on the host
+attributes:
+  check_mode:
+    support: full
+    description: Validates a staged copy with the new files and reports what would change; the host is untouched.
+  diff_mode:
+    support: none
+    description: The semantic diff is returned as RV(diff).
+seealso:
+  - module: preflight.nginx.validate
+  - module: preflight.nginx.http_check
+  - module: preflight.nginx.config_transaction
+author:
+  - preflight.nginx contributors (@preflight-nginx)
+"""
+
+EXAMPLES = r"""
+- name: Deploy the shop's site (the gate role does this for you)
+  preflight.nginx.nginx_deploy:
+    files:
+      - dest: /etc/nginx/conf.d/shop.conf
+        content: "{{ lookup('ansible.builtin.template', 'shop.conf.j2') }}"
+    health_checks:
+      - url: http://127.0.0.1/health
+"""
+
+RETURN = r"""
+ok:
+  description: Whether the deploy (or, with nothing to change, the checks) went through.
+  returned: always
+  type: bool
+changing:
+  description: The files that were (or in check mode would be) written.
+  returned: always
+  type: list
+  elements: str
+recovered:
+  description: Files restored from a deploy that died half-way.
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: What changes for nginx, one line per change.
+  returned: always
+  type: list
+  elements: str
+  sample: ["upstream storefront: 127.0.0.1:8081 \u2192 0:80"]
+findings:
+  description: The validation's findings (rules, nginx -t, unreachable backends).
+  returned: always
+  type: list
+  elements: dict
+probes:
+  description: The backend connections tried.
+  returned: always
+  type: list
+  elements: dict
+health:
+  description: The health checks that ran after the reload.
+  returned: always
+  type: list
+  elements: dict
+steps:
+  description: The steps taken, with the seconds from the start at which each began.
+  returned: always
+  type: list
+  elements: dict
+snapshot:
+  description: The snapshot taken before writing.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.preflight.nginx.plugins.module_utils import deploy, engine, nginx_config
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            files=dict(type="list", elements="dict", required=True),
+            config=dict(type="path", default="/etc/nginx/nginx.conf"),
+            prefix=dict(type="path"),
+            nginx_binary=dict(type="str", default="nginx"),
+            nginx_test=dict(type="bool", default=True),
+            fail_on=dict(type="str", default="error", choices=["error", "warning", "info"]),
+            rules=dict(type="list", elements="str", default=[]),
+            probe_backends=dict(type="str", default="warning", choices=["none", "warning", "error"]),
+            probe_timeout=dict(type="float", default=1),
+            reload_method=dict(type="str", default="systemd", choices=["signal", "systemd"]),
+            service=dict(type="str", default="nginx"),
+            pid_file=dict(type="path"),
+            reload_timeout=dict(type="float", default=10),
+            health_checks=dict(type="list", elements="dict", default=[]),
+            backup_dir=dict(type="path", default="/var/backups/preflight-nginx"),
+            keep=dict(type="int", default=5),
+        ),
+        supports_check_mode=True,
+    )
+    if not nginx_config.HAS_CROSSPLANE:
+        module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
+    params = module.params
+    for index, entry in enumerate(params["files"]):
+        if not entry.get("dest") or entry.get("content") is None:
+            module.fail_json(msg="files[%d]: needs dest and content" % index)
+        if not isinstance(entry["content"], str):
+            module.fail_json(msg="files[%d]: content must be text" % index)
+    for index, check in enumerate(params["health_checks"]):
+        unknown = sorted(set(check) - set(deploy.CHECK_OPTIONS))
+        if not check.get("url") or unknown:
+            module.fail_json(msg="health_checks[%d]: %s" % (
+                index, "needs a url" if not check.get("url") else "unknown options: %s" % ", ".join(unknown)))
+        problems = deploy.http_probe.url_problems(check["url"])
+        if problems:
+            module.fail_json(msg="health_checks[%d]: %s (%s)" % (index, problems[0]["message"], problems[0]["hint"]))
+    try:
+        engine.resolve_rule_ids(params["rules"])
+    except ValueError as exc:
+        module.fail_json(msg="rules: %s" % exc)
+    curl = module.get_bin_path("curl") or "curl"
+    nginx = module.get_bin_path(params["nginx_binary"], opt_dirs=["/usr/sbin", "/usr/local/sbin"])
+    settings = deploy.Settings(
+        files=params["files"], config=params["config"], prefix=params["prefix"],
+        nginx_binary=nginx or params["nginx_binary"], nginx_test=params["nginx_test"], fail_on=params["fail_on"],
+        skip_rules=params["rules"], probe=params["probe_backends"], probe_timeout=params["probe_timeout"],
+        reload_method=params["reload_method"], service=params["service"], pid_file=params["pid_file"],
+        reload_timeout=params["reload_timeout"], health_checks=params["health_checks"],
+        backup_dir=params["backup_dir"], keep=params["keep"], curl=curl)
+
+    def run_command(argv):
+        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
+    try:
+        result = deploy.run(settings, run_command, check_mode=module.check_mode)
+    except (engine.ConfigLoadError, deploy.transaction.TransactionError, OSError, KeyError) as exc:
+        module.fail_json(msg="deploy stopped before writing anything: %s" % exc)
+    if result.pop("failed"):
+        result["ok"] = False
+        module.fail_json(**result)
+    result.pop("msg")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

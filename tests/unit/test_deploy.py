@@ -1,0 +1,51 @@
+"""The deploy transaction's file handling (the rest runs on real nginx in Molecule)."""
+
+import os
+import stat
+
+from ansible_collections.preflight.nginx.plugins.module_utils import deploy, transaction
+
+
+def test_needs_change_compares_bytes_and_mode(tmp_path):
+    path = tmp_path / "site.conf"
+    entry = {"dest": str(path), "content": "server 127.0.0.1:8081;\n", "mode": "0640"}
+    assert deploy.needs_change(entry)
+    deploy.write(entry)
+    assert path.read_text() == entry["content"] and stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert not deploy.needs_change(entry)
+    os.chmod(path, 0o644)
+    assert deploy.needs_change(entry)
+
+
+def test_a_failed_validation_restores_the_snapshot_and_reloads_nothing(tmp_path):
+    (tmp_path / "conf.d").mkdir()
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
+    site = tmp_path / "conf.d" / "site.conf"
+    site.write_text("upstream app { server 127.0.0.1:8081; }\n")
+    settings = deploy.Settings(
+        files=[{"dest": str(site), "content": "upstream app { server 0:80; }\n"}], config=str(main),
+        nginx_test=False, probe="none", backup_dir=str(tmp_path / "backups"))
+    result = deploy.run(settings, run_command=None)
+    assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
+    assert "%s:1: error[unspecified-connect-address]" % site in result["msg"]
+    assert result["msg"].endswith(")") and "nginx was not reloaded" in result["msg"]
+    assert site.read_text() == "upstream app { server 127.0.0.1:8081; }\n"
+    assert transaction.active(str(tmp_path / "backups")) is None
+
+
+def test_check_mode_validates_a_staged_copy_and_names_the_live_files(tmp_path):
+    (tmp_path / "conf.d").mkdir()
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
+    site = tmp_path / "conf.d" / "site.conf"
+    site.write_text("upstream app { server 127.0.0.1:8081; }\n")
+    settings = deploy.Settings(
+        files=[{"dest": str(site), "content": "upstream app { server 0:80; }\n"}], config=str(main),
+        nginx_test=False, probe="none", backup_dir=str(tmp_path / "backups"))
+    result = deploy.run(settings, run_command=None, check_mode=True)
+    assert result["failed"] and result["msg"].startswith("check mode: the new files would fail validation")
+    assert "%s:1: error[unspecified-connect-address]" % site in result["msg"]
+    assert result["diff"] == ["upstream app: 127.0.0.1:8081 \u2192 0:80"]
+    assert site.read_text() == "upstream app { server 127.0.0.1:8081; }\n"
+    assert not (tmp_path / "backups").exists()
