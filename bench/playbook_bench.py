@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -149,9 +150,13 @@ def play(work, name, hosts, backend, env):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
                os.path.join(work, "inventory.ini"), "--forks", str(hosts), "-e", "backend=%s" % backend,
                os.path.join(work, name)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    return time.perf_counter() - started, proc
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, proc
 
 
 def main(argv=None):
@@ -175,6 +180,7 @@ def main(argv=None):
         setup(work, args.nginx, hosts)
         try:
             times = {"gate": [], "naive": []}
+            cpu = {"gate": [], "naive": []}
             runs = 0
             for repetition in range(args.repeat):
                 order = ["gate", "naive"] if repetition % 2 == 0 else ["naive", "gate"]
@@ -185,8 +191,10 @@ def main(argv=None):
                         raise SystemExit("%s failed on %d hosts:\n%s\n%s" % (name, hosts, proc.stdout[-3000:],
                                                                              proc.stderr[-3000:]))
                     times[name].append(seconds)
+                    cpu[name].append(proc.cpu_seconds)
             results["hosts"][hosts] = {name: {"median": statistics.median(v), "min": min(v), "max": max(v),
-                                              "runs": len(v)} for name, v in times.items()}
+                                              "runs": len(v), "cpu_seconds": statistics.median(cpu[name])}
+                                       for name, v in times.items()}
             medians = results["hosts"][hosts]
             print("%3d hosts: gate %.2fs  naive %.2fs" % (hosts, medians["gate"]["median"], medians["naive"]["median"]),
                   flush=True)

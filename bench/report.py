@@ -51,6 +51,8 @@ def machine():
 
 
 def fmt(stats):
+    if not stats:
+        return "not run"
     return "%.3f (%.3f-%.3f)" % (stats["median"], stats["min"], stats["max"])
 
 
@@ -63,11 +65,12 @@ def plot(engine, path):
     sizes = [int(s) for s in engine["sizes"]]
     figure, axis = plt.subplots(figsize=(7, 4.5), dpi=110)
     for tool in engine["tools"]:
-        medians = [engine["runs"][str(s)][tool]["seconds"]["median"] for s in sizes]
-        axis.plot(sizes, medians, marker="o", label=tool)
+        points = [(s, engine["runs"][str(s)][tool]["seconds"]["median"])
+                  for s in sizes if tool in engine["runs"][str(s)]]
+        axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=tool)
     axis.set_xscale("log")
     axis.set_yscale("log")
-    axis.set_xlabel("servers in the configuration (N/2 upstreams, 24 lines per server)")
+    axis.set_xlabel("servers in the configuration (with N/2 upstreams: about 27 lines per server)")
     axis.set_ylabel("seconds (median, whole process)")
     axis.set_title("Checking an nginx configuration: time vs size")
     axis.grid(True, which="both", alpha=0.3)
@@ -118,40 +121,52 @@ def render(engine, playbooks, plot_name):
         floor = runs["crossplane.parse"]["seconds"]["median"]
         gixy = runs.get("gixy-next", {}).get("seconds", {}).get("median")
         out.append("| %s | %s | %s | %.2f | %s |" % (
-            size, engine["lines"][size], " | ".join(fmt(runs[t]["seconds"]) for t in tools), ours / floor,
-            "%.1f" % (gixy / ours) if gixy else "-"))
+            size, engine["lines"][size], " | ".join(fmt(runs.get(t, {}).get("seconds")) for t in tools),
+            ours / floor, "%.1f" % (gixy / ours) if gixy else "-"))
     out += ["", "![time vs size](%s)" % plot_name, "",
             "## Engine: peak memory", "", "MiB, median (min-max).", "",
             "| servers | " + " | ".join(tools) + " |", "|---|" + "---|" * len(tools)]
     for size in sizes:
         runs = engine["runs"][size]
-        out.append("| %s | %s |" % (size, " | ".join(fmt(runs[t]["peak_mib"]) for t in tools)))
+        out.append("| %s | %s |" % (size, " | ".join(fmt(runs.get(t, {}).get("peak_mib")) for t in tools)))
     if len(sizes) > 1:
         first, last = sizes[0], sizes[-1]
         factor = float(last) / float(first)
         out += ["", "## Growth", "",
                 "From %s to %s servers (%gx the size), each tool's time grew by:" % (first, last, factor), ""]
         for tool in tools:
-            grow = engine["runs"][last][tool]["seconds"]["median"] / engine["runs"][first][tool]["seconds"]["median"]
-            out.append("- %s: %.1fx" % (tool, grow))
+            measured = [s for s in sizes if tool in engine["runs"][s]]
+            low, high = measured[0], measured[-1]
+            grow = engine["runs"][high][tool]["seconds"]["median"] / engine["runs"][low][tool]["seconds"]["median"]
+            out.append("- %s: %.1fx from %s to %s servers" % (tool, grow, low, high))
         if len(sizes) > 2:
             a, b = sizes[-2], sizes[-1]
             ratio = engine["runs"][b]["nginx-preflight"]["seconds"]["median"] / \
                 engine["runs"][a]["nginx-preflight"]["seconds"]["median"]
             out.append("")
-            out.append("nginx-preflight from %s to %s servers (%gx): %.2fx the time, i.e. linear."
-                       % (a, b, float(b) / float(a), ratio))
+            factor = float(b) / float(a)
+            floor = engine["runs"][b]["crossplane.parse"]["seconds"]["median"] / \
+                engine["runs"][a]["crossplane.parse"]["seconds"]["median"]
+            out.append("nginx-preflight from %s to %s servers (%gx the size): %.2fx the time; crossplane alone: "
+                       "%.2fx. %s" % (a, b, factor, ratio, floor,
+                                      "Linear within measurement noise." if ratio <= factor * 1.25
+                                      else "More than linear: see the notes."))
     if "profile" in engine:
-        out += ["", "## Where the engine's time goes (%s servers, cProfile, own time)" % engine["profile"]["size"], "",
+        out += ["", "## Where the engine's time goes (%s servers, cProfile, by phase)" % engine["profile"]["size"], "",
                 "| phase | seconds | share |", "|---|---|---|"]
         for phase, value in sorted(engine["profile"]["phases"].items(), key=lambda item: -item[1]["seconds"]):
             out.append("| %s | %.3f | %.0f%% |" % (phase, value["seconds"], value["share"] * 100))
     if playbooks and playbooks.get("hosts"):
-        out += ["", "## Playbooks", "", "Seconds, median (min-max), whole ansible-playbook run.", "",
-                "| hosts | gate role | naive playbook | gate / naive |", "|---|---|---|---|"]
+        out += ["", "## Playbooks", "",
+                "Seconds, median (min-max), whole ansible-playbook run; CPU: user + system seconds of the run and",
+                "all its processes (median).", "",
+                "| hosts | gate role | naive playbook | gate / naive | gate CPU | naive CPU |",
+                "|---|---|---|---|---|---|"]
         for hosts, runs in sorted(playbooks["hosts"].items(), key=lambda item: int(item[0])):
             ratio = runs["gate"]["median"] / runs["naive"]["median"]
-            out.append("| %s | %s | %s | %.2f |" % (hosts, fmt(runs["gate"]), fmt(runs["naive"]), ratio))
+            out.append("| %s | %s | %s | %.2f | %.1f | %.1f |" % (
+                hosts, fmt(runs["gate"]), fmt(runs["naive"]), ratio, runs["gate"].get("cpu_seconds", 0),
+                runs["naive"].get("cpu_seconds", 0)))
         if playbooks.get("rollback"):
             out += ["", "Rollback, failed health check to the old config healthy again: %s s."
                     % fmt(playbooks["rollback"])]
