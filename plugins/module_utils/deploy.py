@@ -107,19 +107,8 @@ def write(entry, root=None, source_dir=None):
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory)
-    fd, temp = tempfile.mkstemp(prefix=".preflight-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(entry["content"].encode("utf-8"))
-        os.chmod(temp, _mode(entry))
-        uid, gid = _ids(entry)
-        if (uid, gid) != (-1, -1):
-            os.chown(temp, uid, gid)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    uid, gid = _ids(entry)
+    transaction.write_atomic(path, entry["content"].encode("utf-8"), _mode(entry), uid, gid)
 
 
 def _summary(findings, where=None):

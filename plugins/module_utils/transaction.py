@@ -35,7 +35,8 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def _write_atomic(path, data, mode=0o600):
+def write_atomic(path, data, mode=0o600, uid=-1, gid=-1):
+    """Write bytes to ``path`` all at once: readers see the old file or the new one, never half."""
     directory = os.path.dirname(path) or "."
     fd, temp = tempfile.mkstemp(prefix=".preflight-", dir=directory)
     try:
@@ -44,6 +45,8 @@ def _write_atomic(path, data, mode=0o600):
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
+        if (uid, gid) != (-1, -1):
+            os.chown(temp, uid, gid)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
@@ -96,8 +99,8 @@ def begin(backup_dir, paths, label=""):
                     raise TransactionError("%s changed while it was being backed up" % path)
             entries.append(entry)
         journal = {"name": name, "label": label, "started": time.time(), "files": entries}
-        _write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
-        _write_atomic(os.path.join(backup_dir, ACTIVE), name.encode() + b"\n", 0o644)
+        write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
+        write_atomic(os.path.join(backup_dir, ACTIVE), name.encode() + b"\n", 0o644)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -128,7 +131,7 @@ def rollback(backup_dir):
             directory = os.path.dirname(path)
             if not os.path.isdir(directory):
                 os.makedirs(directory)
-            _write_atomic(path, data, entry["mode"])
+            write_atomic(path, data, entry["mode"])
             try:
                 os.chown(path, entry["uid"], entry["gid"])
             except PermissionError:
@@ -140,7 +143,7 @@ def rollback(backup_dir):
             os.unlink(path)
             touched.append(path)
     journal["rolled_back"] = time.time()
-    _write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
+    write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
     os.unlink(os.path.join(backup_dir, ACTIVE))
     return touched
 
@@ -151,7 +154,7 @@ def commit(backup_dir, keep=5):
     if folder is not None:
         journal = _load(folder)
         journal["committed"] = time.time()
-        _write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
+        write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
         os.unlink(os.path.join(backup_dir, ACTIVE))
     return prune(backup_dir, keep)
 

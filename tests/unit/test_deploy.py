@@ -3,6 +3,8 @@
 import os
 import stat
 
+import pytest
+
 from ansible_collections.preflight.nginx.plugins.module_utils import deploy, transaction
 
 
@@ -17,7 +19,9 @@ def test_needs_change_compares_bytes_and_mode(tmp_path):
     assert deploy.needs_change(entry)
 
 
-def test_a_failed_validation_restores_the_snapshot_and_reloads_nothing(tmp_path):
+@pytest.fixture
+def bad_change(tmp_path):
+    """A live tree with a good upstream, and settings that would deploy server 0:80 into it."""
     (tmp_path / "conf.d").mkdir()
     main = tmp_path / "nginx.conf"
     main.write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
@@ -26,6 +30,11 @@ def test_a_failed_validation_restores_the_snapshot_and_reloads_nothing(tmp_path)
     settings = deploy.Settings(
         files=[{"dest": str(site), "content": "upstream app { server 0:80; }\n"}], config=str(main),
         nginx_test=False, probe="none", backup_dir=str(tmp_path / "backups"))
+    return settings, site
+
+
+def test_a_failed_validation_restores_the_snapshot_and_reloads_nothing(tmp_path, bad_change):
+    settings, site = bad_change
     result = deploy.run(settings, run_command=None)
     assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
     assert "%s:1: error[unspecified-connect-address]" % site in result["msg"]
@@ -34,15 +43,8 @@ def test_a_failed_validation_restores_the_snapshot_and_reloads_nothing(tmp_path)
     assert transaction.active(str(tmp_path / "backups")) is None
 
 
-def test_check_mode_validates_a_staged_copy_and_names_the_live_files(tmp_path):
-    (tmp_path / "conf.d").mkdir()
-    main = tmp_path / "nginx.conf"
-    main.write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
-    site = tmp_path / "conf.d" / "site.conf"
-    site.write_text("upstream app { server 127.0.0.1:8081; }\n")
-    settings = deploy.Settings(
-        files=[{"dest": str(site), "content": "upstream app { server 0:80; }\n"}], config=str(main),
-        nginx_test=False, probe="none", backup_dir=str(tmp_path / "backups"))
+def test_check_mode_validates_a_staged_copy_and_names_the_live_files(tmp_path, bad_change):
+    settings, site = bad_change
     result = deploy.run(settings, run_command=None, check_mode=True)
     assert result["failed"] and result["msg"].startswith("check mode: the new files would fail validation")
     assert "%s:1: error[unspecified-connect-address]" % site in result["msg"]

@@ -12,12 +12,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 
-from ansible_collections.preflight.nginx.plugins.module_utils import http_probe
+from ansible_collections.preflight.nginx.plugins.module_utils import http_probe, transaction
 
 SPEC_OPTIONS = ("url", "method", "status", "body_regex", "headers", "timeout", "retries", "delay", "deadline",
                 "resolve", "connect_to", "validate_certs", "ca_path", "unix_socket")
@@ -38,17 +37,7 @@ def log(message, priority=6):
 
 
 def write_atomic(path, text, mode=0o644):
-    directory = os.path.dirname(path) or "."
-    fd, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    transaction.write_atomic(path, text.encode("utf-8"), mode)
 
 
 def label(value):
