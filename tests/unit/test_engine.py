@@ -78,6 +78,14 @@ def test_unreadable_included_file_names_the_include(tmp_path):
         os.chmod(tmp_path / "secret.conf", 0o644)
 
 
+def test_a_file_that_cannot_be_read_names_the_include(tmp_path):
+    # /proc/self/mem opens but every read fails (EIO), even for root: a stand-in for a bad disk.
+    main = write(tmp_path, {"nginx.conf": "events {}\ninclude /proc/self/mem;\n"})
+    report = engine.check_file(main)
+    assert found(report) == [("include-error", "nginx.conf", 2)]
+    assert "cannot read included file /proc/self/mem" in report.findings[0].message
+
+
 def test_missing_main_file_is_a_load_error(tmp_path):
     with pytest.raises(engine.ConfigLoadError, match="does-not-exist"):
         engine.check_file(str(tmp_path / "does-not-exist.conf"))
