@@ -78,6 +78,13 @@ def probe_findings(probes, severity="warning"):
             for p in probes if not p["ok"]]
 
 
+def probe_into(report, severity, timeout):
+    """Probe the report's configuration and add the unreachable backends to its findings."""
+    probes = probe(report.config, timeout)
+    report.add(probe_findings(probes, severity))
+    return probes
+
+
 def _by_place(items, key):
     grouped = {}
     for item in items:

@@ -17,7 +17,6 @@ import grp
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -130,8 +129,7 @@ def validate(settings, path=None, prefix=None):
                                nginx_binary=settings.nginx_binary)
     probes = []
     if settings.probe != "none" and path is None:
-        probes = backends.probe(report.config, settings.probe_timeout)
-        report.add(backends.probe_findings(probes, settings.probe))
+        probes = backends.probe_into(report, settings.probe, settings.probe_timeout)
     return report, probes
 
 
@@ -140,23 +138,15 @@ def _blocking(report, fail_on):
 
 
 def reload(settings, run_command):
-    """Reload nginx and wait until the master runs new workers."""
+    """Reload nginx and wait until only its new workers take connections."""
     binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
-    pid_file = settings.pid_file or nginx_process.pid_file_of(settings.config, settings.prefix, binary)
-    master = nginx_process.read_pid(pid_file) if pid_file else None
+    master, pid_file = nginx_process.find_master(settings.config, settings.prefix, settings.pid_file, binary)
     if master is None:
-        raise StepFailed("reload", "nginx is not running: no live master process in pid file %s" % pid_file)
-    old = nginx_process.children(master)
-    if settings.reload_method == "systemd":
-        rc, out, err = run_command(["systemctl", "reload", settings.service])
-        if rc != 0:
-            raise StepFailed("reload", "systemctl reload %s failed: %s" % (settings.service, (err or out).strip()))
-    else:
-        os.kill(master, signal.SIGHUP)
-    if not nginx_process.wait_for_new_workers(master, old, settings.reload_timeout):
-        reason = "the master process exited" if not nginx_process.is_alive(master) else (
-            "no new workers after %gs: nginx kept the old configuration (see its error log)" % settings.reload_timeout)
-        raise StepFailed("reload", "nginx reload did not take effect: %s" % reason)
+        raise StepFailed("reload", nginx_process.not_running(pid_file))
+    try:
+        nginx_process.reload(master, settings.reload_method, settings.service, settings.reload_timeout, run_command)
+    except nginx_process.ReloadError as exc:
+        raise StepFailed("reload", str(exc)) from exc
 
 
 def health(settings, run_command):

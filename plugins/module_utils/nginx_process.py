@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -106,5 +107,36 @@ def wait_for_new_workers(master, old_workers, timeout, sleep=time.sleep, clock=t
         if new and not any(_still_accepting(pid, master) for pid in old_workers):
             return new
         if not is_alive(master) or clock() >= end:
-            return new if new and not any(_still_accepting(pid, master) for pid in old_workers) else []
+            return []
         sleep(0.02)
+
+
+class ReloadError(Exception):
+    """The reload was refused or did not take effect."""
+
+
+def find_master(config_path, prefix, pid_file, binary):
+    """(master pid or None, the pid file looked at)."""
+    pid_file = pid_file or pid_file_of(config_path, prefix, binary)
+    return (read_pid(pid_file) if pid_file else None), pid_file
+
+
+def not_running(pid_file):
+    return "nginx is not running: no live master process in pid file %s" % pid_file
+
+
+def reload(master, method, service, timeout, run_command):
+    """Reload through systemd or the reload signal; (old workers, new workers) or ReloadError."""
+    old = children(master)
+    if method == "systemd":
+        rc, out, err = run_command(["systemctl", "reload", service])
+        if rc != 0:
+            raise ReloadError("systemctl reload %s failed: %s" % (service, (err or out).strip()))
+    else:
+        os.kill(master, signal.SIGHUP)
+    new = wait_for_new_workers(master, old, timeout)
+    if not new:
+        reason = "the master process exited" if not is_alive(master) else (
+            "no new workers after %gs: nginx kept the old configuration (see its error log)" % timeout)
+        raise ReloadError("nginx reload did not take effect: %s" % reason)
+    return sorted(old), new

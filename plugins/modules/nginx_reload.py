@@ -90,8 +90,6 @@ elapsed:
   sample: 0.06
 """
 
-import os
-import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -115,32 +113,20 @@ def main():
     params = module.params
     binary = module.get_bin_path(params["nginx_binary"], opt_dirs=["/usr/sbin", "/usr/local/sbin"]) \
         or params["nginx_binary"]
-    pid_file = params["pid_file"] or nginx_process.pid_file_of(params["config"], params["prefix"], binary)
-    master = nginx_process.read_pid(pid_file) if pid_file else None
+    master, pid_file = nginx_process.find_master(params["config"], params["prefix"], params["pid_file"], binary)
     if master is None:
-        module.fail_json(msg="nginx is not running: no live master process in pid file %s" % pid_file,
-                         pid_file=pid_file)
-    old = sorted(nginx_process.children(master))
+        module.fail_json(msg=nginx_process.not_running(pid_file), pid_file=pid_file)
     if module.check_mode:
-        module.exit_json(changed=True, master_pid=master, old_workers=old, pid_file=pid_file)
+        module.exit_json(changed=True, master_pid=master, old_workers=sorted(nginx_process.children(master)),
+                         pid_file=pid_file)
     started = time.monotonic()
-    if params["method"] == "systemd":
-        systemctl = module.get_bin_path("systemctl", required=True)
-        rc, out, err = module.run_command([systemctl, "reload", params["service"]])
-        if rc != 0:
-            module.fail_json(msg="systemctl reload %s failed: %s" % (params["service"], (err or out).strip()),
-                             master_pid=master, old_workers=old)
-    else:
-        os.kill(master, signal.SIGHUP)
-    new = nginx_process.wait_for_new_workers(master, old, params["timeout"])
-    elapsed = round(time.monotonic() - started, 3)
-    if not new:
-        reason = "the master process exited" if not nginx_process.is_alive(master) else \
-            "no new workers after %gs: nginx kept the old configuration (see its error log)" % params["timeout"]
-        module.fail_json(msg="nginx reload did not take effect: %s" % reason, master_pid=master,
-                         old_workers=old, pid_file=pid_file)
-    module.exit_json(changed=True, master_pid=master, old_workers=old, new_workers=new, elapsed=elapsed,
-                     pid_file=pid_file)
+    try:
+        old, new = nginx_process.reload(master, params["method"], params["service"], params["timeout"],
+                                        module.run_command)
+    except nginx_process.ReloadError as exc:
+        module.fail_json(msg=str(exc), master_pid=master, pid_file=pid_file)
+    module.exit_json(changed=True, master_pid=master, old_workers=old, new_workers=new,
+                     elapsed=round(time.monotonic() - started, 3), pid_file=pid_file)
 
 
 if __name__ == "__main__":

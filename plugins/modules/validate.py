@@ -240,8 +240,7 @@ def main():
     except engine.ConfigLoadError as exc:
         module.fail_json(msg="path: %s" % exc)
     if params["probe_backends"] != "none":
-        probes = backends.probe(report.config, params["probe_timeout"])
-        report.add(backends.probe_findings(probes, params["probe_backends"]))
+        probes = backends.probe_into(report, params["probe_backends"], params["probe_timeout"])
     result = report.as_dict()
     result["changed"] = False
     if result["nginx_test"] is None:
