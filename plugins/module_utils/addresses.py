@@ -411,8 +411,15 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
     schemes, required = _PASS_SCHEMES.get(directive, ((), False))
     if directive == "proxy_pass" and protocol == "stream":
         schemes, required = (), False
+    if not required and value[:5].lower() == "unix:":
+        # nginx looks for "unix:" before any scheme: "unix:///run/app.sock" is the path "///run/app.sock".
+        return _unix(ep, value[5:], directive)
     rest = value
     match = _SCHEME.match(value)
+    if not match and required and ep.has_variables and _could_start_url(value[:value.index("$")], schemes):
+        # "http:/$uri": a variable supplies the rest of the URL at run time.
+        ep.kind = "variable"
+        return ep
     if match:
         scheme = match.group(1).lower()
         if scheme not in schemes:
@@ -465,7 +472,9 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
         port_text = port_part if colon else None
     if port_text is not None:
         if "$" in port_text:
-            ep.kind = "variable"
+            # The host is literal; only the port waits for run time. Judge the host.
+            ep.port_explicit = True
+            _numeric_notes(ep, directive, CONNECT)
             return ep
         ep.port_explicit = True
         port = parse_port(port_text)
@@ -477,6 +486,11 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
         ep.port = _HTTP_DEFAULT_PORTS[ep.scheme]
     _numeric_notes(ep, directive, CONNECT)
     return ep
+
+
+def _could_start_url(prefix, schemes):
+    """True when a variable after ``prefix`` can still complete ``scheme://``."""
+    return any(("%s://" % scheme).startswith(prefix.lower()) for scheme in schemes)
 
 
 def parse_upstream_server(value, protocol="http"):

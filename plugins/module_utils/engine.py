@@ -100,12 +100,17 @@ def _no_cyclic_gc():
 
 
 def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
-               nginx_binary="nginx", resolve_includes=True):
+               nginx_binary="nginx", resolve_includes=True, nginx_version=None, resolve_hosts=False):
     """Check the configuration whose main file is ``path``.
 
+    ``nginx_version`` ("1.22.1") is the nginx that will run it, for advice that
+    depends on the version (None: unknown). ``resolve_hosts``: the check runs on
+    that nginx's host, so host names may be looked up.
+
     Raises ConfigLoadError when the main file cannot be read, ValueError on
-    unknown rule ids; everything else ends up in the Report.
+    unknown rule ids or a malformed version; everything else ends up in the Report.
     """
+    version = parse_version(nginx_version)
     enabled = _enabled_rules(select, ignore)
     with _no_cyclic_gc():
         config = nginx_config.load(path, prefix=prefix, resolve_includes=resolve_includes)
@@ -113,10 +118,10 @@ def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
         extra = []
         if nginx_test and NGINX_TEST in enabled:
             result, extra = run_nginx_test(config.main_file, prefix, nginx_binary)
-        return _check(config, enabled, extra, result)
+        return _check(config, enabled, extra, result, None, version, resolve_hosts)
 
 
-def check_text(text, filename="nginx.conf", select=None, ignore=None, context="auto"):
+def check_text(text, filename="nginx.conf", select=None, ignore=None, context="auto", nginx_version=None):
     """Check configuration text; includes are not followed.
 
     ``context`` is the block the text stands in: ``main`` (a whole nginx.conf),
@@ -124,10 +129,11 @@ def check_text(text, filename="nginx.conf", select=None, ignore=None, context="a
     the text has server, upstream or location blocks but no http block.
     """
     enabled = _enabled_rules(select, ignore)
+    version = parse_version(nginx_version)
     with _no_cyclic_gc():
         config = nginx_config.load_text(text, filename)
         protocol = _guess_context(config) if context == "auto" else (None if context == "main" else context)
-        report = _check(config, enabled, [], None, protocol)
+        report = _check(config, enabled, [], None, protocol, version)
     for finding in report.findings + report.suppressed:
         finding.file = filename
     report.files = [filename]
@@ -147,14 +153,14 @@ def _guess_context(config):
     return "http" if names & {"server", "upstream", "location", "map", "proxy_pass"} else None
 
 
-def _check(config, enabled, extra_findings, nginx_result, protocol=None):
+def _check(config, enabled, extra_findings, nginx_result, protocol=None, nginx_version=None, resolve_hosts=False):
     enabled = set(enabled)
     findings = list(extra_findings)
     for problem in config.problems:
         rule = RULES[problem.rule]
         findings.append(Finding(rule.id, rule.severity, problem.message, problem.file,
                                 problem.line, "", "", problem.hint))
-    model = Model(config, protocol)
+    model = Model(config, protocol, nginx_version, resolve_hosts)
     for rule_id in enabled:
         rule = RULES[rule_id]
         if rule.check is None:
@@ -206,6 +212,33 @@ def _apply_suppressions(config, findings):
         else:
             kept.append(finding)
     return kept, suppressed, invalid
+
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+_NGINX_V = re.compile(r"nginx/(\d+\.\d+(?:\.\d+)?)")
+
+
+def parse_version(text):
+    """Read "1.25.1" as (1, 25, 1); None stays None; anything else is a ValueError."""
+    if text is None or isinstance(text, tuple):
+        return text
+    match = _VERSION.match(str(text).strip())
+    if not match:
+        raise ValueError("nginx version %r is not MAJOR.MINOR[.PATCH], e.g. 1.22.1" % (text,))
+    return tuple(int(part or 0) for part in match.groups())
+
+
+def nginx_version(binary="nginx"):
+    """The version of the installed nginx ("1.22.1"), or None when there is none to ask."""
+    path = find_nginx(binary)
+    if path is None:
+        return None
+    try:
+        proc = subprocess.run([path, "-v"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = _NGINX_V.search((proc.stdout + proc.stderr).decode("utf-8", "replace"))
+    return match.group(1) if match else None
 
 
 def find_nginx(binary="nginx"):

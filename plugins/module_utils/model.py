@@ -9,7 +9,12 @@ the size of the configuration.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import socket
+
 from ansible_collections.preflight.nginx.plugins.module_utils import addresses
+from ansible_collections.preflight.nginx.plugins.module_utils.variables import VariableValues
 
 HTTP = "http"
 STREAM = "stream"
@@ -73,14 +78,28 @@ class PassTarget:
         self.resolver_in_scope = scope["resolver"]
         self.sets_host_header = scope["host_header"]
         self.upstream = None  # the Upstream it names, if any
+        # Every endpoint the target can become, with the assignments that make it
+        # ([(endpoint, ())] for a literal target); None when there are too many to know.
+        self.expansions = [(endpoint, ())]
 
 
 class Model:
     """Everything the rules look at, built in one pass over the tree."""
 
-    def __init__(self, config, protocol=None):
-        """``protocol`` is the block the top level stands in (``http`` for a conf.d file)."""
+    def __init__(self, config, protocol=None, nginx_version=None, resolve_hosts=False):
+        """``protocol`` is the block the top level stands in (``http`` for a conf.d file).
+
+        ``nginx_version`` is the (major, minor, patch) of the nginx that will run
+        the configuration, or None when it is not known. ``resolve_hosts``: the
+        check runs on the host nginx runs on, so host names may be looked up.
+        """
         self.config = config
+        self.nginx_version = nginx_version
+        self.resolve_hosts = resolve_hosts
+        self._resolved = {}
+        self.variables = VariableValues()
+        # (protocol, host, port) of the upstreams nginx makes itself from literal *_pass targets.
+        self.implicit_upstreams = set()
         self.servers = []
         self.upstreams = {}  # (protocol, lower-case name) -> [Upstream]
         self.passes = []
@@ -88,6 +107,7 @@ class Model:
         self.address_uses = []  # (directive, endpoint): every address written
         self._problems_by_code = None
         self._arguments = None
+        self._expansion_reports = set()
         scope = _root_scope()
         scope["protocol"] = protocol
         self._walk(config.root, scope)
@@ -102,6 +122,22 @@ class Model:
     def upstream_names(self, protocol):
         return sorted(group[0].name for (group_protocol, name), group in self.upstreams.items()
                       if group_protocol == protocol)
+
+    def upstream_typo(self, name, protocol):
+        """The defined upstream ``name`` is most likely a misspelling of, or None."""
+        known = {n.lower(): n for n in self.upstream_names(protocol)}
+        close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.8)
+        return known[close[0]] if close else None
+
+    def host_resolves(self, name):
+        """Whether this host's resolver knows ``name`` (asked once per name)."""
+        if name not in self._resolved:
+            try:
+                socket.getaddrinfo(name, None)
+                self._resolved[name] = True
+            except (OSError, UnicodeError):
+                self._resolved[name] = False
+        return self._resolved[name]
 
     def all_upstreams(self):
         for group in self.upstreams.values():
@@ -137,6 +173,10 @@ class Model:
             if directive.block is None:
                 self._directive(directive, name, scope)
                 continue
+            if name in _VALUE_BLOCKS:
+                if scope["protocol"] in (HTTP, STREAM):
+                    self.variables.record(directive, scope["protocol"])
+                continue  # their entries are values, not directives
             inner = _enter(directive, scope)
             if name == "server" and scope["protocol"] in PROTOCOLS and scope["upstream"] is None:
                 server = Server(directive, scope["protocol"], inner)
@@ -182,6 +222,10 @@ class Model:
                 self.resolvers.append((directive, endpoint))
                 self.address_uses.append((directive, endpoint))
 
+    def _set(self, directive, scope):
+        if scope["protocol"] in (HTTP, STREAM):
+            self.variables.record(directive, scope["protocol"])
+
     def _pass(self, directive, scope):
         protocol = scope["protocol"]
         if protocol == HTTP or (protocol == STREAM and directive.name == "proxy_pass"):
@@ -189,7 +233,7 @@ class Model:
             self.passes.append(PassTarget(directive, endpoint, protocol, scope["server"], scope))
 
     _HANDLERS = dict(dict.fromkeys(addresses.PASS_DIRECTIVES, _pass), listen=_listen, server_name=_server_name,
-                     server=_upstream_server, resolver=_resolver)
+                     server=_upstream_server, resolver=_resolver, set=_set)
 
     def _link_passes(self):
         """Match ``*_pass`` names to upstream blocks; only then is a port missing."""
@@ -197,13 +241,74 @@ class Model:
             endpoint = target.endpoint
             if endpoint.kind == "name" and not endpoint.port_explicit:
                 target.upstream = self.upstream(endpoint.host, target.protocol)
-            if target.upstream is None and endpoint.port is None and not endpoint.problems \
-                    and endpoint.kind in ("name", "ipv4", "ipv6") and not _is_bare_name(endpoint):
-                endpoint.add(addresses.MISSING_PORT,
-                             "%s: no port in \"%s\" and no upstream of that name"
-                             % (target.directive.name, endpoint.raw),
-                             "write %s:PORT, or define upstream %s {}" % (endpoint.raw, endpoint.host))
+            if not endpoint.has_variables:
+                if target.upstream is None:
+                    self._missing_port(target, endpoint)
+                    if endpoint.kind == "name":
+                        self.implicit_upstreams.add((target.protocol, endpoint.host.lower(), endpoint.port))
             self.address_uses.append((target.directive, endpoint))
+        for target in self.passes:
+            if target.endpoint.has_variables:
+                self._expand(target)
+
+    def _missing_port(self, target, endpoint):
+        if endpoint.port is None and not endpoint.problems and endpoint.kind in ("name", "ipv4", "ipv6") \
+                and not _is_bare_name(endpoint):
+            endpoint.add(addresses.MISSING_PORT,
+                         "%s: no port in \"%s\" and no upstream of that name"
+                         % (target.directive.name, endpoint.raw),
+                         "write %s:PORT, or define upstream %s {}" % (endpoint.raw, endpoint.host))
+
+    def _expand(self, target):
+        """Judge each value a target with variables can take, where the configuration sets them."""
+        directive = target.directive
+        texts = self.variables.expand(directive.args[0], target.protocol)
+        if texts is None:
+            target.expansions = None
+            return
+        target.expansions = []
+        for text, assignments in texts:
+            if not assignments:
+                target.expansions.append((target.endpoint, ()))
+                continue
+            endpoint = addresses.parse_pass(text, directive.name, target.protocol)
+            if not endpoint.has_variables and not (endpoint.kind == "name" and not endpoint.port_explicit
+                                                   and self.upstream(endpoint.host, target.protocol)):
+                self._missing_port(target, endpoint)
+            target.expansions.append((endpoint, assignments))
+            # An empty value is how a variable is cleared before an "if" fills it: not a target.
+            if endpoint.problems and all(a.value for a in assignments):
+                self._report_expansion(target, endpoint, assignments)
+
+    def _report_expansion(self, target, endpoint, assignments):
+        """Report a bad value at the line that writes it, naming the target that uses it."""
+        where = target.directive
+        first, others = assignments[0], assignments[1:]
+        values = "$%s = \"%s\"" % (first.variable, first.value) + "".join(
+            " and " + a.describe() for a in others)
+        prefix = "%s makes \"%s\" (%s:%s) connect to \"%s\": " % (
+            values, where.text(), where.file, where.line, endpoint.raw)
+        problems = [addresses.Problem(p.code, prefix + p.message, p.hint) for p in endpoint.problems]
+        key = (id(assignments[0].directive), tuple(p.code for p in problems), endpoint.raw)
+        if key not in self._expansion_reports:
+            self._expansion_reports.add(key)
+            self.address_uses.append((assignments[0].directive, dataclasses.replace(endpoint, problems=problems)))
+
+    def runtime_lookup(self, target):
+        """What a target with variables makes nginx resolve per request, or None when nothing."""
+        if target.expansions is None:
+            return "a host taken from a variable"
+        for endpoint, _assignments in target.expansions:
+            if endpoint.problems or endpoint.kind in ("unix", "ipv4", "ipv6"):
+                continue
+            if endpoint.kind != "name":
+                return "a host taken from a variable"
+            if not endpoint.port_explicit and self.upstream(endpoint.host, target.protocol):
+                continue
+            if (target.protocol, endpoint.host.lower(), endpoint.port) in self.implicit_upstreams:
+                continue
+            return "the host name \"%s\"" % endpoint.host
+        return None
 
 
 def _is_bare_name(endpoint):
@@ -214,6 +319,10 @@ def _is_bare_name(endpoint):
 
 def is_unknown_upstream_candidate(target):
     return target.upstream is None and _is_bare_name(target.endpoint) and not target.endpoint.problems
+
+
+# Blocks whose entries give values to a variable.
+_VALUE_BLOCKS = frozenset(("map", "split_clients", "geo"))
 
 
 def _root_scope():

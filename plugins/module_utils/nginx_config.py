@@ -224,7 +224,11 @@ class _Loader:
             errors = [{"file": path, "line": getattr(exc, "lineno", None), "callback": exc}]
         for error in errors:
             exc = error.get("callback")
-            message = getattr(exc, "strerror", None) or str(exc or error.get("error"))
+            message = getattr(exc, "strerror", None) or str(exc or error.get("error") or "")
+            if not message.strip():
+                # crossplane says nothing when the last statement lacks its ";"; nginx does.
+                message = "unexpected end of file, expecting \";\" or \"}\""
+                error = dict(error, line=error.get("line") or text.count("\n") + 1)
             if message.startswith(("invalid number of arguments", "invalid value")):
                 # crossplane drops such a directive; nginx refuses it all the same.
                 self.problem(INVALID_ARGUMENTS, message, error.get("file") or path, error.get("line") or 1,
@@ -243,6 +247,10 @@ class _Loader:
             name = stmt["directive"]
             if name == "#":
                 comments.setdefault(stmt["line"], []).append(stmt.get("comment", ""))
+                continue
+            if name == ";":
+                self.problem(SYNTAX_ERROR, "unexpected \";\": an empty statement, which nginx refuses",
+                             file, stmt["line"], "remove the extra \";\"")
                 continue
             directive = Directive(name, stmt.get("args", []), file, stmt["line"], parent)
             block.append(directive)

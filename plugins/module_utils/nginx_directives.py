@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which directives nginx knows.
 
-crossplane's table stops at about nginx 1.17; the directives added since are
-listed here so that modern configurations are not reported as unknown.
+crossplane's table stops at about nginx 1.17 and misses a few older ones (the
+mail module's "proxy"); those are listed here, checked against the command
+tables in nginx's own source, so that stock directives are never "unknown".
 """
 
 from __future__ import annotations
@@ -35,6 +36,26 @@ MODERN_DIRECTIVES = frozenset((
     "contact", "state_path", "accept_terms_of_service", "challenge", "external_account_key",
     "ssl_trusted_certificate_cache", "random", "otel_exporter", "otel_service_name", "otel_trace",
     "otel_trace_context", "otel_span_name", "otel_span_attr",
+    # Read off nginx's own command tables (src/*/*.c, 1.22 to 1.29) and missing from crossplane's:
+    # mail
+    "proxy", "proxy_smtp_auth",
+    # stream
+    "proxy_downstream_buffer", "proxy_upstream_buffer", "proxy_ssl_alpn",
+    # http
+    "proxy_cookie_flags", "add_header_inherit", "add_trailer_inherit", "client_body_early_read",
+    "keepalive_min_timeout", "max_headers", "ssl_ech_file", "userid_flags", "uwsgi_string",
+    "xml_external_entities", "http2_pool_size", "http2_streams_index_size", "gzip_hash", "gzip_window",
+    "gzip_no_buffer", "postpone_gzipping", "post_action", "open_file_cache_events",
+    "ssi_ignore_recycled_buffers", "degradation", "degrade",
+    "proxy_socket_rcvbuf", "proxy_socket_sndbuf", "fastcgi_socket_rcvbuf", "fastcgi_socket_sndbuf",
+    "grpc_socket_rcvbuf", "grpc_socket_sndbuf", "scgi_socket_rcvbuf", "scgi_socket_sndbuf",
+    "uwsgi_socket_rcvbuf", "uwsgi_socket_sndbuf",
+    "tunnel_pass", "tunnel_bind", "tunnel_buffer_size", "tunnel_connect_timeout", "tunnel_next_upstream",
+    "tunnel_next_upstream_timeout", "tunnel_next_upstream_tries", "tunnel_read_timeout", "tunnel_send_lowat",
+    "tunnel_send_timeout", "tunnel_socket_keepalive", "tunnel_socket_rcvbuf", "tunnel_socket_sndbuf",
+    # events (platform-specific methods)
+    "epoll_events", "kqueue_changes", "kqueue_events", "devpoll_changes", "devpoll_events",
+    "eventport_events", "iocp_threads", "post_acceptex", "acceptex_read",
 ))
 
 # Common third-party modules: reported only when misspelled close to a stock name.

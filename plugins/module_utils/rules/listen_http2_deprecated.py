@@ -5,11 +5,26 @@ from __future__ import annotations
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import INFO, Rule
 
 
+# "http2 on;" exists from this version on; before it, the listen parameter is the only way.
+HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
+
+
 def check(model):
+    version = model.nginx_version
+    if version is not None and version < HTTP2_DIRECTIVE_SINCE:
+        return  # that nginx has no "http2 on;": the parameter is right there
     for listen in model.listens():
-        if listen.http2:
+        if not listen.http2:
+            continue
+        if version is None:
             yield (listen.directive,
-                   "\"listen ... http2\" is deprecated since nginx 1.25.1",
+                   "\"listen ... http2\" is deprecated since nginx 1.25.1 (nginx before 1.25.1 knows only this form)",
+                   "on nginx 1.25.1 or later, drop http2 from listen and add \"http2 on;\" to the server; "
+                   "pass the nginx version (--nginx-version) to hear this only where it applies")
+        else:
+            yield (listen.directive,
+                   "\"listen ... http2\" is deprecated since nginx 1.25.1 (this nginx is %s)"
+                   % ".".join(str(part) for part in version),
                    "drop http2 from listen and add \"http2 on;\" to the server")
 
 
@@ -19,9 +34,10 @@ RULE = Rule(
     summary="listen ... http2 is deprecated since nginx 1.25.1; use http2 on;",
     why="""
         Since nginx 1.25.1 HTTP/2 is switched on per server with "http2 on;" and
-        the listen parameter only earns a warning at start-up. Keep the
-        parameter while you still run older nginx (1.22 in Debian 12); switch
-        when every host runs 1.25.1 or later.
+        the listen parameter only earns a warning at start-up. Older nginx (1.22
+        in Debian 12) does not know "http2 on;" at all, so the advice depends on
+        the nginx that runs the configuration: with a known version before
+        1.25.1 the rule stays silent; with an unknown version it says both.
     """,
     bad="""
         events {}

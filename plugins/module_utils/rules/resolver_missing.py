@@ -7,15 +7,11 @@ from ansible_collections.preflight.nginx.plugins.module_utils.findings import WA
 
 def check(model):
     for target in model.passes:
-        endpoint = target.endpoint
-        if not endpoint.has_variables or target.resolver_in_scope:
+        if not target.endpoint.has_variables or target.resolver_in_scope:
             continue
-        if endpoint.kind == "variable":
-            what = "a host taken from a variable"
-        elif endpoint.kind == "name" and model.upstream(endpoint.host, target.protocol) is None:
-            what = "the host name \"%s\" with variables in the URL" % endpoint.host
-        else:
-            continue  # an address, a socket or an upstream name needs no resolver
+        what = model.runtime_lookup(target)
+        if what is None:
+            continue  # every value is an address, a socket or an upstream nginx already knows
         yield (target.directive,
                "%s uses %s, so nginx resolves it per request, and no resolver is in scope: "
                "requests fail with \"no resolver defined to resolve\"" % (target.directive.name, what),
@@ -31,7 +27,10 @@ RULE = Rule(
         host name that is not an upstream {} block must then be resolved with
         the "resolver" directive. Without one, nginx -t passes, the site starts,
         and every such request fails with 502 and "no resolver defined to
-        resolve" in the error log.
+        resolve" in the error log. The values that set, map, split_clients and
+        geo give a variable are followed: a variable that only ever holds an IP
+        address, a unix socket, an upstream {} name or a host:port nginx already
+        made an upstream of (from a literal *_pass) needs no resolver.
     """,
     bad="""
         events {}

@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-import difflib
-
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.model import is_unknown_upstream_candidate
 
@@ -13,30 +11,36 @@ def check(model):
         if not is_unknown_upstream_candidate(target):
             continue
         name = target.endpoint.host
-        known = model.upstream_names(target.protocol)
-        close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1, cutoff=0.6)
-        if close:
-            suggestion = next((k for k in known if k.lower() == close[0]), close[0])
-            hint = "did you mean `%s`?" % suggestion
-        elif known:
-            hint = "defined upstreams: %s" % ", ".join(known)
-        else:
-            hint = "define upstream %s { server HOST:PORT; } or write host:port" % name
-        yield (target.directive,
-               "%s: \"%s\" is not a defined upstream; nginx would look it up as a host name"
-               % (target.directive.name, name), hint)
+        what = "%s: \"%s\" is not a defined upstream" % (target.directive.name, name)
+        typo = model.upstream_typo(name, target.protocol)
+        if typo:
+            yield target.directive, what + "; it looks like a misspelling", "did you mean `%s`?" % typo
+        elif target.endpoint.port is None:
+            yield (target.directive,
+                   what + ", and as a host name it has no port: nginx refuses to start (\"no port in upstream\")",
+                   "define upstream %s { server HOST:PORT; } or write %s:PORT" % (name, name))
+        elif model.resolve_hosts and not model.host_resolves(name):
+            yield (target.directive,
+                   what + ", and the host name does not resolve here: nginx refuses to start "
+                   "(\"host not found in upstream\")",
+                   "define upstream %s {}, fix the name, or make it resolvable on this host" % name)
 
 
 RULE = Rule(
     id="unknown-upstream",
     severity=ERROR,
-    summary="A *_pass names an upstream that is not defined (with a did-you-mean).",
+    summary="A *_pass names an upstream that is not defined and cannot work as a host name.",
     why="""
-        A *_pass target without dots and without a port can only mean an
-        upstream {} block. When no block has that name, nginx treats it as a
-        host name and resolves it once at start-up: a typo in an upstream name
-        either stops nginx ("host not found in upstream") or, worse, resolves to
-        some other machine in the search domain.
+        A *_pass target without a port is first looked up among the upstream {}
+        blocks; only when none has that name does nginx take it as a host name,
+        resolved once at start-up. That is an error when the name is a
+        misspelling of a defined upstream (the traffic goes to whatever the typo
+        resolves to, or nginx refuses to start), when the directive has no
+        default port (fastcgi_pass, uwsgi_pass, stream proxy_pass: "no port in
+        upstream"), or, when the check runs on the host itself, when the name
+        does not resolve there ("host not found in upstream"). A name that is
+        none of these, such as a Compose or Kubernetes service, is reported by
+        implicit-upstream instead.
     """,
     bad="""
         events {}

@@ -7,14 +7,17 @@ from ansible_collections.preflight.nginx.plugins.module_utils.findings import IN
 
 def check(model):
     used = set()
+    open_protocols = set()  # a target whose host nobody can know might reach any upstream
     for target in model.passes:
-        if target.upstream is not None:
-            used.add(id(target.upstream))
-        elif target.endpoint.host:
-            used.update(id(u) for u in model.upstreams.get((target.protocol, target.endpoint.host.lower()), ()))
+        for endpoint, _assignments in target.expansions or ((None, ()),):
+            if endpoint is None or endpoint.kind == "variable":
+                open_protocols.add(target.protocol)
+            elif endpoint.host:
+                used.update(id(u) for u in model.upstreams.get((target.protocol, endpoint.host.lower()), ()))
     for upstream in model.all_upstreams():
         # A name written anywhere else (set $backend app; map values) may be used through a variable.
-        if id(upstream) not in used and not model.argument_used(upstream.name):
+        if id(upstream) not in used and upstream.protocol not in open_protocols \
+                and not model.argument_used(upstream.name):
             yield (upstream.directive, "upstream \"%s\" is defined but never used" % upstream.name,
                    "remove it, or point a *_pass at it")
 
