@@ -121,7 +121,8 @@ def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
         return _check(config, enabled, extra, result, None, version, resolve_hosts)
 
 
-def check_text(text, filename="nginx.conf", select=None, ignore=None, context="auto", nginx_version=None):
+def check_text(text, filename="nginx.conf", select=None, ignore=None, context="auto", nginx_version=None,
+               resolve_hosts=False):
     """Check configuration text; includes are not followed.
 
     ``context`` is the block the text stands in: ``main`` (a whole nginx.conf),
@@ -133,7 +134,7 @@ def check_text(text, filename="nginx.conf", select=None, ignore=None, context="a
     with _no_cyclic_gc():
         config = nginx_config.load_text(text, filename)
         protocol = _guess_context(config) if context == "auto" else (None if context == "main" else context)
-        report = _check(config, enabled, [], None, protocol, version)
+        report = _check(config, enabled, [], None, protocol, version, resolve_hosts)
     for finding in report.findings + report.suppressed:
         finding.file = filename
     report.files = [filename]

@@ -91,7 +91,9 @@ class Model:
 
         ``nginx_version`` is the (major, minor, patch) of the nginx that will run
         the configuration, or None when it is not known. ``resolve_hosts``: the
-        check runs on the host nginx runs on, so host names may be looked up.
+        check runs on the host nginx runs on, so host names may be looked up
+        (True: with the system resolver; or a function of a name that says
+        whether it resolves).
         """
         self.config = config
         self.nginx_version = nginx_version
@@ -132,11 +134,8 @@ class Model:
     def host_resolves(self, name):
         """Whether this host's resolver knows ``name`` (asked once per name)."""
         if name not in self._resolved:
-            try:
-                socket.getaddrinfo(name, None)
-                self._resolved[name] = True
-            except (OSError, UnicodeError):
-                self._resolved[name] = False
+            lookup = self.resolve_hosts if callable(self.resolve_hosts) else system_resolves
+            self._resolved[name] = bool(lookup(name))
         return self._resolved[name]
 
     def all_upstreams(self):
@@ -241,11 +240,10 @@ class Model:
             endpoint = target.endpoint
             if endpoint.kind == "name" and not endpoint.port_explicit:
                 target.upstream = self.upstream(endpoint.host, target.protocol)
-            if not endpoint.has_variables:
-                if target.upstream is None:
-                    self._missing_port(target, endpoint)
-                    if endpoint.kind == "name":
-                        self.implicit_upstreams.add((target.protocol, endpoint.host.lower(), endpoint.port))
+            if not endpoint.has_variables and target.upstream is None:
+                self._missing_port(target, endpoint)
+                if endpoint.kind == "name":
+                    self.implicit_upstreams.add((target.protocol, endpoint.host.lower(), endpoint.port))
             self.address_uses.append((target.directive, endpoint))
         for target in self.passes:
             if target.endpoint.has_variables:
@@ -309,6 +307,14 @@ class Model:
                 continue
             return "the host name \"%s\"" % endpoint.host
         return None
+
+
+def system_resolves(name):
+    try:
+        socket.getaddrinfo(name, None)
+    except (OSError, UnicodeError):
+        return False
+    return True
 
 
 def _is_bare_name(endpoint):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import INFO, Rule
 
-
 # "http2 on;" exists from this version on; before it, the listen parameter is the only way.
 HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
 
