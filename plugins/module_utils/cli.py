@@ -12,7 +12,13 @@ import json
 import os
 import sys
 
-from ansible_collections.preflight.nginx.plugins.module_utils import engine, report, rule_docs
+from ansible_collections.preflight.nginx.plugins.module_utils import (
+    engine,
+    env_endpoints,
+    nginx_config,
+    report,
+    rule_docs,
+)
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import EXPECT_MARKER, SEVERITIES
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 
@@ -23,13 +29,17 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="nginx-preflight",
         description="Check nginx configurations for addresses and settings that nginx -t lets through.")
+    parser.add_argument("--version", action="version", version="%(prog)s " + report.TOOL_VERSION)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    check = commands.add_parser("check", help="check configuration files",
-                                description="Check one or more nginx configurations.")
+    check = commands.add_parser(
+        "check", help="check configuration files",
+        description="Check nginx configurations: a main file or a directory holding nginx.conf, a file "
+                    "included in http, stream, a server or a location (the context is guessed), - for "
+                    "standard input, nginx -T output, or a Docker-style template with its environment.")
     check.add_argument("paths", nargs="+", metavar="PATH",
-                       help="main configuration file, or a directory holding nginx.conf")
+                       help="a configuration file, a directory holding nginx.conf, or - for standard input")
     check.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
     check.add_argument("--fail-on", choices=SEVERITIES, default="error",
                        help="lowest severity that makes the exit code 1 (default: error)")
@@ -37,9 +47,28 @@ def build_parser():
                        help="run only these rules (comma-separated, repeatable)")
     check.add_argument("--ignore", action="append", default=[], metavar="RULES",
                        help="skip these rules (comma-separated, repeatable)")
+    check.add_argument("--context", choices=nginx_config.CONTEXTS + (nginx_config.AUTO,), default="auto",
+                       help="where the file's top level stands: main (a whole nginx.conf), http, stream, server, "
+                            "location; default: guessed from what the file holds")
+    check.add_argument("--root", metavar="DIR",
+                       help="read absolute paths (includes, links) under DIR, as if DIR were /: a repository copy "
+                            "of /etc/nginx; findings name files as nginx sees them")
+    check.add_argument("--dump", action="store_true",
+                       help="the input is nginx -T output (recognised by itself when it starts like one)")
+    check.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                       help="check the file as a template rendered by envsubst with this variable (repeatable)")
+    check.add_argument("--env-file", action="append", default=[], metavar="FILE",
+                       help="variables for the template from an env file (Compose .env, systemd EnvironmentFile=)")
+    check.add_argument("--env-filter", metavar="REGEX",
+                       help="substitute only variables whose names match, as NGINX_ENVSUBST_FILTER does")
     check.add_argument("--prefix", help="directory relative includes start at (default: the main file's)")
+    check.add_argument("--nginx-version", metavar="X.Y.Z",
+                       help="the nginx that will run the configuration, for version-dependent advice "
+                            "(default: ask the installed nginx -v, if there is one)")
+    check.add_argument("--resolve", action="store_true",
+                       help="look host names up on this machine (run it where nginx runs)")
     check.add_argument("--nginx-t", dest="nginx_test", action="store_true",
-                       help="also run nginx -t on each configuration and merge its messages")
+                       help="also run nginx -t on each main file and merge its messages")
     check.add_argument("--nginx-binary", default="nginx", help="nginx binary for --nginx-t (default: nginx)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
@@ -62,30 +91,92 @@ def _main_file(path):
     return os.path.join(path, "nginx.conf") if os.path.isdir(path) else path
 
 
+def _template_variables(args):
+    """The variables given for a template, env files first; raises ValueError naming the bad one."""
+    variables = {}
+    for path in args.env_file:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError("--env-file %s: %s" % (path, getattr(exc, "strerror", None) or exc)) from exc
+        try:
+            variables.update((key, value) for key, value, _line in env_endpoints.parse_env_text(text, path))
+        except env_endpoints.EnvFileError as exc:
+            raise ValueError("--env-file %s" % exc) from exc
+    for item in args.env:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise ValueError("--env %r: write NAME=VALUE" % item)
+        variables[name] = value
+    return variables
+
+
+def _check_one(path, args, options, variables):
+    """(name, Report) of one PATH argument, whichever kind of input it is."""
+    if path == "-":
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        if args.dump or nginx_config.is_dump(data):
+            return "<stdin>", engine.check_dump(data, **options)
+        return "<stdin>", engine.check_text(data, "<stdin>", context=args.context, prefix=args.prefix,
+                                            resolve_includes=True, **options)
+    main_file = _main_file(path)
+    if variables is not None:
+        return main_file, engine.check_template(main_file, variables, args.env_filter, context=args.context,
+                                                **options)
+    if args.dump or _starts_like_dump(main_file):
+        try:
+            with open(main_file, "rb") as handle:
+                return main_file, engine.check_dump(handle.read(), **options)
+        except OSError as exc:
+            raise engine.ConfigLoadError("cannot read %s: %s" % (main_file, exc.strerror or exc)) from exc
+    return main_file, engine.check_file(main_file, prefix=args.prefix, root=args.root, context=args.context,
+                                        nginx_test=args.nginx_test, nginx_binary=args.nginx_binary, **options)
+
+
+def _starts_like_dump(path):
+    try:
+        with open(path, "rb") as handle:
+            return nginx_config.is_dump(handle.read(4096))
+    except OSError:
+        return False  # the loader says what is wrong with the file
+
+
 def cmd_check(args, out, err):
     try:
         select = engine.resolve_rule_ids(_split(args.select))
         ignore = engine.resolve_rule_ids(_split(args.ignore))
+        version = args.nginx_version or engine.nginx_version(args.nginx_binary)
+        engine.parse_version(version)
+        variables = _template_variables(args) if args.env or args.env_file or args.env_filter else None
     except ValueError as exc:
         err.write("nginx-preflight: error: %s\n" % exc)
         return EXIT_USAGE
     if args.nginx_test and engine.find_nginx(args.nginx_binary) is None:
         err.write("nginx-preflight: error: --nginx-t: nginx binary %r not found\n" % args.nginx_binary)
         return EXIT_USAGE
+    if args.nginx_test and args.root:
+        err.write("nginx-preflight: error: --nginx-t cannot check a tree under --root: nginx would read the "
+                  "live absolute paths\n")
+        return EXIT_USAGE
+    if args.paths.count("-") > 1:
+        err.write("nginx-preflight: error: standard input (-) can be read only once\n")
+        return EXIT_USAGE
+    options = dict(select=select, ignore=ignore, nginx_version=version, resolve_hosts=args.resolve)
     reports = []
+    unreadable = False
     for path in args.paths:
-        main_file = _main_file(path)
         try:
-            result = engine.check_file(main_file, prefix=args.prefix, select=select, ignore=ignore,
-                                       nginx_test=args.nginx_test, nginx_binary=args.nginx_binary)
-        except engine.ConfigLoadError as exc:
-            err.write("nginx-preflight: error: %s\n" % exc)
-            return EXIT_USAGE
-        reports.append((main_file, result))
+            reports.append(_check_one(path, args, options, variables))
+        except (engine.ConfigLoadError, ValueError) as exc:
+            # One path that cannot be read does not hide what the others have.
+            err.write("nginx-preflight: error: %s: %s\n" % (path, exc))
+            unreadable = True
     color = args.color == "always" or (args.color == "auto" and out.isatty() and "NO_COLOR" not in os.environ)
-    out.write(report.render(reports, args.format, color))
+    if reports:
+        out.write(report.render(reports, args.format, color))
     failing = any(result.failing(args.fail_on) for _path, result in reports)
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_USAGE if unreadable else EXIT_FINDINGS if failing else EXIT_OK
 
 
 def cmd_rules(args, out):

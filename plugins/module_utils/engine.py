@@ -100,45 +100,72 @@ def _no_cyclic_gc():
 
 
 def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
-               nginx_binary="nginx", resolve_includes=True, nginx_version=None, resolve_hosts=False):
+               nginx_binary="nginx", resolve_includes=True, nginx_version=None, resolve_hosts=False,
+               root=None, context="main", display_name=None):
     """Check the configuration whose main file is ``path``.
 
+    ``root`` stands for ``/`` (a repository copy of /etc/nginx): absolute paths
+    are read under it and findings name files as nginx sees them. ``context``
+    is where the file's top level stands (``main``, ``http``, ``stream``,
+    ``server``, ``location``, or ``auto`` to guess it from the content).
     ``nginx_version`` ("1.22.1") is the nginx that will run it, for advice that
     depends on the version (None: unknown). ``resolve_hosts``: the check runs on
     that nginx's host, so host names may be looked up.
 
     Raises ConfigLoadError when the main file cannot be read, ValueError on
-    unknown rule ids or a malformed version; everything else ends up in the Report.
+    unknown rule ids, a bad context or a malformed version; everything else
+    ends up in the Report.
     """
-    version = parse_version(nginx_version)
     enabled = _enabled_rules(select, ignore)
+    version = parse_version(nginx_version)
+    if nginx_test and root is not None:
+        raise ValueError("nginx -t cannot check a tree under a root: it would read the live absolute paths")
     with _no_cyclic_gc():
-        config = nginx_config.load(path, prefix=prefix, resolve_includes=resolve_includes)
+        config = nginx_config.load(path, prefix=prefix, resolve_includes=resolve_includes, root=root,
+                                   context=context, display_name=display_name)
         result = None
         extra = []
         if nginx_test and NGINX_TEST in enabled:
-            result, extra = run_nginx_test(config.main_file, prefix, nginx_binary)
-        return _check(config, enabled, extra, result, None, version, resolve_hosts)
+            # nginx -t reads a whole main file; a fragment is checked by the rules alone.
+            if config.context == nginx_config.MAIN:
+                result, extra = run_nginx_test(os.path.abspath(path), prefix, nginx_binary)
+            else:
+                result = {"ran": False, "reason": "a %s fragment is no main file for nginx -t" % config.context}
+        return _check(config, enabled, extra, result, version, resolve_hosts)
 
 
 def check_text(text, filename="nginx.conf", select=None, ignore=None, context="auto", nginx_version=None,
-               resolve_hosts=False):
-    """Check configuration text; includes are not followed.
+               resolve_hosts=False, resolve_includes=False, prefix=None):
+    """Check configuration text (standard input, a rendered template); includes are not followed
+    unless asked for (then relative to ``prefix``, by default the file's directory or here).
 
-    ``context`` is the block the text stands in: ``main`` (a whole nginx.conf),
-    ``http`` or ``stream`` (a file included there), or ``auto``: ``http`` when
-    the text has server, upstream or location blocks but no http block.
+    ``context`` is where the text stands, as for check_file; ``auto`` guesses.
     """
     enabled = _enabled_rules(select, ignore)
     version = parse_version(nginx_version)
     with _no_cyclic_gc():
-        config = nginx_config.load_text(text, filename)
-        protocol = _guess_context(config) if context == "auto" else (None if context == "main" else context)
-        report = _check(config, enabled, [], None, protocol, version, resolve_hosts)
-    for finding in report.findings + report.suppressed:
-        finding.file = filename
-    report.files = [filename]
-    return report
+        config = nginx_config.load_text(text, filename, resolve_includes=resolve_includes, context=context,
+                                        prefix=prefix)
+        return _check(config, enabled, [], None, version, resolve_hosts)
+
+
+def check_template(path, variables, name_filter=None, select=None, ignore=None, context="auto",
+                   nginx_version=None, resolve_hosts=False):
+    """Check a Docker-style template as envsubst renders it with ``variables``."""
+    enabled = _enabled_rules(select, ignore)
+    version = parse_version(nginx_version)
+    with _no_cyclic_gc():
+        config = nginx_config.load_template(path, variables, name_filter, context=context)
+        return _check(config, enabled, [], None, version, resolve_hosts)
+
+
+def check_dump(text, select=None, ignore=None, nginx_version=None, resolve_hosts=False):
+    """Check ``nginx -T`` output: every file it holds, each finding at its own file and line."""
+    enabled = _enabled_rules(select, ignore)
+    version = parse_version(nginx_version)
+    with _no_cyclic_gc():
+        config = nginx_config.load_dump(text)
+        return _check(config, enabled, [], None, version, resolve_hosts)
 
 
 def _enabled_rules(select, ignore):
@@ -147,21 +174,14 @@ def _enabled_rules(select, ignore):
     return [rule_id for rule_id in selected if rule_id not in ignored]
 
 
-def _guess_context(config):
-    names = {d.name for d in config.root.block}
-    if names & {"http", "stream", "mail", "events"}:
-        return None
-    return "http" if names & {"server", "upstream", "location", "map", "proxy_pass"} else None
-
-
-def _check(config, enabled, extra_findings, nginx_result, protocol=None, nginx_version=None, resolve_hosts=False):
+def _check(config, enabled, extra_findings, nginx_result, nginx_version=None, resolve_hosts=False):
     enabled = set(enabled)
     findings = list(extra_findings)
     for problem in config.problems:
         rule = RULES[problem.rule]
         findings.append(Finding(rule.id, rule.severity, problem.message, problem.file,
                                 problem.line, "", "", problem.hint))
-    model = Model(config, protocol, nginx_version, resolve_hosts)
+    model = Model(config, None, nginx_version, resolve_hosts)
     for rule_id in enabled:
         rule = RULES[rule_id]
         if rule.check is None:
@@ -169,11 +189,27 @@ def _check(config, enabled, extra_findings, nginx_result, protocol=None, nginx_v
         for directive, message, hint in rule.check(model):
             findings.append(Finding(rule.id, rule.severity, message, directive.file, directive.line,
                                     directive.text(), directive.context, hint))
-    findings = [f for f in findings if f.rule in enabled]
+    findings = _once_each([f for f in findings if f.rule in enabled])
+    for finding in findings:
+        note = config.line_notes.get((finding.file, finding.line))
+        if note:
+            finding.message = "%s: %s" % (note, finding.message)
     kept, suppressed, invalid = _apply_suppressions(config, findings)
     if INVALID_SUPPRESSION in enabled:
         kept.extend(invalid)
     return Report(kept, suppressed, config, nginx_result, model)
+
+
+def _once_each(findings):
+    """One finding per rule, place and message: a snippet included in ten servers is one fix."""
+    seen = set()
+    unique = []
+    for finding in findings:
+        key = (finding.rule, finding.file, finding.line, finding.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique
 
 
 def _apply_suppressions(config, findings):

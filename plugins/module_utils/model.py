@@ -111,7 +111,7 @@ class Model:
         self._arguments = None
         self._expansion_reports = set()
         scope = _root_scope()
-        scope["protocol"] = protocol
+        scope["protocol"] = protocol or getattr(config, "protocol", None)
         self._walk(config.root, scope)
         self._link_passes()
 

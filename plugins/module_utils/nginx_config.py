@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+import shutil
 import tempfile
 import traceback
+
+from ansible_collections.preflight.nginx.plugins.module_utils import envsubst
 
 try:
     import crossplane
@@ -107,17 +111,30 @@ class LoadProblem:
 
 
 class LoadedConfig:
-    """The result of loading: a root directive, the files read, and problems."""
+    """The result of loading: a root directive, the files read, and problems.
+
+    File names are the ones nginx would see (``/etc/nginx/sites-enabled/shop``),
+    whichever loader ran: a tree on disk, a tree under ``--root``, a fragment,
+    standard input, an ``nginx -T`` dump or a rendered template.
+    """
 
     def __init__(self, main_file, prefix):
         self.main_file = main_file
         self.prefix = prefix
         self.root = Directive("", [], main_file, 0, block=[])
+        self.context = MAIN
         self.files = []
         self.problems = []
         self.comments = {}  # file -> {line: [comment text]}
         self.texts = {}  # file -> its text (lines are split only when asked for)
+        self.line_notes = {}  # (file, line) -> what a loader knows about that line (template variables)
         self._lines = {}
+
+    @property
+    def protocol(self):
+        """The protocol block the top level stands in (None for a main file)."""
+        return {HTTP_CONTEXT: "http", STREAM_CONTEXT: "stream", SERVER_CONTEXT: "http",
+                LOCATION_CONTEXT: "http"}.get(self.context)
 
     def source_lines(self, file):
         """The lines of a file that was read (for code frames and suppressions)."""
@@ -135,52 +152,234 @@ class LoadedConfig:
                 stack.extend(reversed(directive.block))
 
 
-def load(path, prefix=None, resolve_includes=True):
+# Where the top level of a file stands: a whole nginx.conf, or a file included in a block.
+MAIN, HTTP_CONTEXT, STREAM_CONTEXT, SERVER_CONTEXT, LOCATION_CONTEXT = "main", "http", "stream", "server", "location"
+CONTEXTS = (MAIN, HTTP_CONTEXT, STREAM_CONTEXT, SERVER_CONTEXT, LOCATION_CONTEXT)
+AUTO = "auto"
+
+# Top-level names that only a main file has.
+_MAIN_ONLY = frozenset(("http", "events", "stream", "mail", "worker_processes", "worker_rlimit_nofile",
+                        "load_module", "pid", "user", "daemon", "master_process", "env", "worker_cpu_affinity",
+                        "pcre_jit", "thread_pool", "worker_shutdown_timeout", "lock_file"))
+# Top-level names that put a file inside http (or stream) rather than inside a server.
+_BLOCK_LEVEL = frozenset(("server", "upstream", "map", "geo", "split_clients", "log_format", "limit_req_zone",
+                          "limit_conn_zone", "proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path",
+                          "scgi_cache_path", "server_names_hash_bucket_size", "variables_hash_max_size"))
+_SERVER_LEVEL = frozenset(("listen", "server_name", "location", "ssl_certificate", "root"))
+_LOCATION_ONLY = frozenset(("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",
+                            "memcached_pass", "alias", "internal", "limit_except"))
+
+
+def guess_context(statements):
+    """Where a file's top level stands, from what is written there (crossplane statements)."""
+    names = {stmt["directive"] for stmt in statements}
+    if names & _MAIN_ONLY:
+        return MAIN
+    if names & _BLOCK_LEVEL:
+        servers = [stmt for stmt in statements if stmt["directive"] == "server"]
+        return STREAM_CONTEXT if servers and all(_is_stream_server(s) for s in servers) else HTTP_CONTEXT
+    if names & _SERVER_LEVEL:
+        return SERVER_CONTEXT
+    if names & _LOCATION_ONLY:
+        return LOCATION_CONTEXT
+    return HTTP_CONTEXT if names - {"#"} else MAIN
+
+
+def _is_stream_server(stmt):
+    """A server that proxies host:port with no location and no URL: stream's, not http's."""
+    children = stmt.get("block", [])
+    names = {child["directive"] for child in children}
+    if names & {"location", "server_name", "root", "return", "rewrite", "try_files"}:
+        return False
+    passes = [child for child in children if child["directive"] == "proxy_pass" and child.get("args")]
+    udp = any(child["directive"] == "listen" and "udp" in child.get("args", [])[1:] for child in children)
+    return udp or "ssl_preread" in names or (bool(passes) and all("://" not in c["args"][0] for c in passes))
+
+
+def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, display_name=None):
     """Load the configuration whose main file is ``path``.
+
+    ``root`` is a directory that stands for ``/``: every absolute path in the
+    configuration (includes, symbolic links) is read under it, and files are
+    named as nginx would see them. ``context`` says where the top level of the
+    main file stands (``auto``: guessed from its content). ``display_name``
+    names the main file in findings (standard input, a template).
 
     Raises ConfigLoadError when the main file cannot be read; every other
     problem is recorded in ``LoadedConfig.problems``.
     """
     if not HAS_CROSSPLANE:
         raise ConfigLoadError("the Python library crossplane is not installed")
-    main_file = os.path.abspath(path)
-    base = os.path.abspath(prefix) if prefix else os.path.dirname(main_file)
-    loaded = LoadedConfig(main_file, base)
-    loader = _Loader(loaded, base, resolve_includes)
+    if context not in CONTEXTS + (AUTO,):
+        raise ValueError("context must be one of %s, not %r" % (", ".join(CONTEXTS + (AUTO,)), context))
+    names = {}
+    if root is not None:
+        root = os.path.realpath(root)
+        real = os.path.realpath(path)
+        if real != root and not real.startswith(root + os.sep):
+            raise ConfigLoadError("%s is not under the root %s" % (path, root))
+        main_file = "/" + os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+        if main_file.startswith("/.."):  # path reached through a link: name it by where it lies
+            main_file = "/" + os.path.relpath(real, root)
+    else:
+        main_file = os.path.abspath(path)
+    if display_name:
+        names[main_file] = display_name
+    base = prefix if prefix and (root is not None or os.path.isabs(prefix)) else None
+    base = os.path.normpath(base or (os.path.abspath(prefix) if prefix else os.path.dirname(main_file)))
+    loaded = LoadedConfig(names.get(main_file, main_file), base)
+    loader = _Loader(loaded, base, resolve_includes, root, names)
     statements = loader.parse_file(main_file, None)
     if statements is None:
         problem = loaded.problems[0] if loaded.problems else None
         raise ConfigLoadError(problem.message if problem else "cannot read %s" % main_file)
-    loaded.root.block = loader.build(statements, main_file, loaded.root, (main_file,))
+    loaded.context = guess_context(statements) if context == AUTO else context
+    parent = loaded.root
+    if loaded.context in (SERVER_CONTEXT, LOCATION_CONTEXT):
+        # A file included in a server (or a location): check it inside one.
+        name = loaded.main_file
+        parent = Directive("server", [], name, 1, loaded.root, block=[])
+        loaded.root.block = [parent]
+        if loaded.context == LOCATION_CONTEXT:
+            location = Directive("location", ["/"], name, 1, parent, block=[])
+            parent.block = [location]
+            parent = location
+    parent.block.extend(loader.build(statements, main_file, parent, (main_file,)))
     return loaded
 
 
-def load_text(text, filename="nginx.conf", resolve_includes=False):
-    """Load configuration text (for filters and templates)."""
+def load_text(text, filename="nginx.conf", resolve_includes=False, context=MAIN, prefix=None):
+    """Load configuration text (standard input, filters, rendered templates), named ``filename``."""
     directory = tempfile.mkdtemp(prefix="nginx-preflight-")
     path = os.path.join(directory, os.path.basename(filename) or "nginx.conf")
     try:
         with open(path, "wb") as handle:
             handle.write(text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
-        loaded = load(path, resolve_includes=resolve_includes)
+        if prefix is None:
+            prefix = os.path.dirname(filename) if os.path.isabs(filename) else os.getcwd()
+        return load(path, prefix=prefix, resolve_includes=resolve_includes, context=context,
+                    display_name=filename)
     finally:
-        try:
-            os.unlink(path)
-            os.rmdir(directory)
-        except OSError:
-            pass
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def load_template(path, variables, name_filter=None, context=AUTO, prefix=None):
+    """Load a Docker-style ``*.template`` rendered with ``variables`` (see envsubst).
+
+    Findings stay at the template's own lines, and each one on a line a
+    variable changed says so: "BACKEND_HOST=0 makes \"proxy_pass http://0:8080;\"".
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ConfigLoadError("cannot read template %s: %s" % (path, exc.strerror or exc)) from exc
+    text = data.decode("utf-8", "surrogateescape")
+    rendered = envsubst.render(text, variables, name_filter)
+    if any("\n" in str(value) for value in variables.values()):
+        raise ConfigLoadError("a variable value has a line break: the template's line numbers would not hold")
+    name = os.path.abspath(path)
+    loaded = load_text(rendered.text, name, context=context, prefix=prefix)
+    for line in set(rendered.used) | set(rendered.unset):
+        loaded.line_notes[(name, line)] = rendered.note(line)
     return loaded
 
 
+DUMP_MARKER = re.compile(r"^# configuration file (/.*|[A-Za-z]:.*|\S.*):$")
+
+
+def is_dump(text):
+    """True when ``text`` is ``nginx -T`` output (it names each file it holds)."""
+    head = text[:4096] if isinstance(text, str) else text[:4096].decode("utf-8", "replace")
+    return any(DUMP_MARKER.match(line) for line in head.splitlines()[:40])
+
+
+def split_dump(text):
+    """``nginx -T`` output as [(path, content)], in the order nginx read the files.
+
+    nginx writes each file as "# configuration file PATH:", its bytes, and one
+    more newline; lines before the first marker ("syntax is ok") are not config.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    files = []
+    current = None
+    for line in text.splitlines(True):
+        match = DUMP_MARKER.match(line.rstrip("\r\n"))
+        if match:
+            current = [match.group(1), []]
+            files.append(current)
+        elif current is not None:
+            current[1].append(line)
+    result = []
+    for path, lines in files:
+        content = "".join(lines)
+        if content.endswith("\n"):
+            content = content[:-1]
+        result.append((path, content))
+    return result
+
+
+def load_dump(text, context=MAIN):
+    """Load ``nginx -T`` output: each file where the dump says it was, findings at its own lines."""
+    files = split_dump(text)
+    if not files:
+        raise ConfigLoadError("no \"# configuration file PATH:\" line: this is not nginx -T output")
+    root = tempfile.mkdtemp(prefix="nginx-preflight-dump-")
+    try:
+        for path, content in files:
+            target = os.path.join(root, path.lstrip("/"))
+            if os.path.realpath(target) != target and not os.path.realpath(target).startswith(root + os.sep):
+                raise ConfigLoadError("nginx -T names a file outside any tree: %s" % path)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if os.path.exists(target):
+                continue  # nginx dumps a file once; keep the first
+            with open(target, "wb") as handle:
+                handle.write(content.encode("utf-8", "surrogateescape"))
+        return load(os.path.join(root, files[0][0].lstrip("/")), root=root, context=context)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def under_root(root, path, hops=40):
+    """The file that ``path`` (as nginx sees it) is under ``root``, following links inside ``root``."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    current = root
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            current = os.path.dirname(current) if current != root else root
+            continue
+        candidate = os.path.join(current, part)
+        if os.path.islink(candidate) and hops > 0:
+            hops -= 1
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                current = root
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        current = candidate
+    return current
+
+
 class _Loader:
-    def __init__(self, loaded, base, resolve_includes):
+    def __init__(self, loaded, base, resolve_includes, root=None, names=None):
         self.loaded = loaded
         self.base = base
         self.resolve_includes = resolve_includes
+        self.root = root
+        self.names = names or {}
         self.parsed = {}  # file -> crossplane statements (None: unreadable)
 
+    def fs(self, path):
+        """Where the file nginx would open as ``path`` is on this machine."""
+        return path if self.root is None else under_root(self.root, path)
+
+    def name(self, path):
+        return self.names.get(path, path)
+
     def problem(self, rule, message, file, line, hint=""):
-        self.loaded.problems.append(LoadProblem(rule, message, file, line, hint))
+        self.loaded.problems.append(LoadProblem(rule, message, self.name(file), line, hint))
 
     def parse_file(self, path, included_from):
         """crossplane statements of one file, parsed once; None when it cannot be read."""
@@ -188,19 +387,21 @@ class _Loader:
             return self.parsed[path]
         self.parsed[path] = None
         where = included_from or (path, None)
+        name = self.name(path)
+        real = self.fs(path)
         try:
-            with open(path, "rb") as handle:
+            with open(real, "rb") as handle:
                 data = handle.read()
         except OSError as exc:
             reason = exc.strerror or str(exc)
             what = "included file" if included_from else "configuration file"
-            self.problem(INCLUDE_ERROR, "cannot read %s %s: %s" % (what, path, reason),
+            self.problem(INCLUDE_ERROR, "cannot read %s %s: %s" % (what, name, reason),
                          where[0], where[1], "check the path and its permissions")
             return None
-        self.loaded.files.append(path)
+        self.loaded.files.append(name)
         if b"\0" in data:
             line = data[:data.index(b"\0")].count(b"\n") + 1
-            self.problem(SYNTAX_ERROR, "%s is a binary file, not an nginx configuration (NUL byte)" % path,
+            self.problem(SYNTAX_ERROR, "%s is a binary file, not an nginx configuration (NUL byte)" % name,
                          path, line, "include only text configuration files")
             self.parsed[path] = []
             return []
@@ -208,20 +409,20 @@ class _Loader:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[:exc.start].count(b"\n") + 1
-            self.problem(INVALID_ENCODING, "invalid UTF-8 (byte 0x%02x) in %s" % (data[exc.start], path),
+            self.problem(INVALID_ENCODING, "invalid UTF-8 (byte 0x%02x) in %s" % (data[exc.start], name),
                          path, line, "save the file as UTF-8; nginx passes the bytes through as they are")
             text = data.decode("utf-8", "replace")
-        self.loaded.texts[path] = text
+        self.loaded.texts[name] = text
         errors = []
         try:
             payload = crossplane.parse(
-                path, onerror=lambda e: e, catch_errors=True, single=True, comments=True,
+                real, onerror=lambda e: e, catch_errors=True, single=True, comments=True,
                 strict=False, check_ctx=False, check_args=True)
             statements = payload["config"][0]["parsed"] if payload["config"] else []
             errors = payload["errors"]
         except Exception as exc:  # crossplane raises plain errors on some inputs
             statements = []
-            errors = [{"file": path, "line": getattr(exc, "lineno", None), "callback": exc}]
+            errors = [{"file": real, "line": getattr(exc, "lineno", None), "callback": exc}]
         for error in errors:
             exc = error.get("callback")
             message = getattr(exc, "strerror", None) or str(exc or error.get("error") or "")
@@ -229,12 +430,14 @@ class _Loader:
                 # crossplane says nothing when the last statement lacks its ";"; nginx does.
                 message = "unexpected end of file, expecting \";\" or \"}\""
                 error = dict(error, line=error.get("line") or text.count("\n") + 1)
+            # crossplane names the file it opened; findings name the file nginx would open.
+            message = message.replace(" in %s:" % real, " in %s:" % name)
             if message.startswith(("invalid number of arguments", "invalid value")):
                 # crossplane drops such a directive; nginx refuses it all the same.
-                self.problem(INVALID_ARGUMENTS, message, error.get("file") or path, error.get("line") or 1,
+                self.problem(INVALID_ARGUMENTS, message, path, error.get("line") or 1,
                              "see the directive's documentation for its arguments")
             else:
-                self.problem(SYNTAX_ERROR, message, error.get("file") or path, error.get("line") or 1,
+                self.problem(SYNTAX_ERROR, message, path, error.get("line") or 1,
                              "fix the syntax; nginx refuses to load this file")
         self.parsed[path] = statements
         return statements
@@ -242,53 +445,67 @@ class _Loader:
     def build(self, statements, file, parent, stack):
         """Turn crossplane statements into Directives, expanding includes."""
         block = []
-        comments = self.loaded.comments.setdefault(file, {})
+        name = self.name(file)
+        comments = self.loaded.comments.setdefault(name, {})
         for stmt in statements:
-            name = stmt["directive"]
-            if name == "#":
+            directive_name = stmt["directive"]
+            if directive_name == "#":
                 comments.setdefault(stmt["line"], []).append(stmt.get("comment", ""))
                 continue
-            if name == ";":
+            if directive_name == ";":
                 self.problem(SYNTAX_ERROR, "unexpected \";\": an empty statement, which nginx refuses",
                              file, stmt["line"], "remove the extra \";\"")
                 continue
-            directive = Directive(name, stmt.get("args", []), file, stmt["line"], parent)
+            directive = Directive(directive_name, stmt.get("args", []), name, stmt["line"], parent)
             block.append(directive)
             if "block" in stmt:
                 directive.block = self.build(stmt["block"], file, directive, stack)
-            if name == "include" and self.resolve_includes and len(directive.args) == 1:
-                block.extend(self.include(directive, parent, stack))
+            if directive_name == "include" and self.resolve_includes and len(directive.args) == 1:
+                block.extend(self.include(directive, file, parent, stack))
         return block
 
-    def include(self, directive, parent, stack):
+    def glob(self, pattern):
+        """Files matching an include pattern, sorted as nginx sorts them, named as nginx sees them."""
+        if not glob.has_magic(pattern):
+            return [pattern]
+        if self.root is None:
+            return sorted(os.path.abspath(p) for p in glob.glob(pattern))
+        parts = pattern.split("/")
+        plain = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+        head = "/".join(parts[:plain]) or "/"
+        real_head = self.fs(head)
+        matches = glob.glob(os.path.join(real_head, *parts[plain:]))
+        return sorted(os.path.normpath(os.path.join(head, os.path.relpath(m, real_head))) for m in matches)
+
+    def include(self, directive, file, parent, stack):
         pattern = directive.args[0]
         if not os.path.isabs(pattern):
             pattern = os.path.join(self.base, pattern)
         # nginx sorts glob matches; a glob may match nothing, a plain name must exist.
-        files = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         expanded = []
-        for path in files:
-            path = os.path.abspath(path)
+        for path in self.glob(pattern):
+            path = os.path.normpath(path)
+            real = self.fs(path)
             if path in stack:
                 self.problem(INCLUDE_ERROR, "include cycle: %s includes itself again via %s"
-                             % (path, directive.file), directive.file, directive.line,
+                             % (path, directive.file), file, directive.line,
                              "remove the include that closes the loop")
                 continue
             if len(stack) >= MAX_INCLUDE_DEPTH:
                 self.problem(INCLUDE_ERROR, "includes nested deeper than %d files" % MAX_INCLUDE_DEPTH,
-                             directive.file, directive.line)
+                             file, directive.line)
                 continue
-            if os.path.isdir(path):
-                self.problem(INCLUDE_ERROR, "include %s is a directory" % path, directive.file,
+            if os.path.isdir(real):
+                self.problem(INCLUDE_ERROR, "include %s is a directory" % path, file,
                              directive.line, "include the files in it with a glob: %s/*.conf" % path)
                 continue
-            if not os.path.exists(path):
-                self.problem(INCLUDE_ERROR, "included file %s does not exist" % path,
-                             directive.file, directive.line,
-                             "create it, fix the path (relative paths start at %s), "
-                             "or use a glob if it may be absent" % self.base)
+            if not os.path.exists(real):
+                self.problem(INCLUDE_ERROR, "included file %s does not exist%s" % (
+                    path, " under %s" % self.root if self.root else ""), file, directive.line,
+                    "create it, fix the path (relative paths start at %s), "
+                    "or use a glob if it may be absent" % self.base)
                 continue
-            statements = self.parse_file(path, (directive.file, directive.line))
+            statements = self.parse_file(path, (file, directive.line))
             if statements is not None:
                 expanded.extend(self.build(statements, path, parent, stack + (path,)))
         return expanded

@@ -224,5 +224,5 @@ def test_http2_advice_fits_the_nginx_that_runs_it(version, expected):
 
 
 def test_a_malformed_version_is_refused():
-    with pytest.raises(ValueError, match="MAJOR.MINOR"):
+    with pytest.raises(ValueError, match=r"MAJOR\.MINOR"):
         engine.check_text("events {}\n", nginx_version="latest")
