@@ -34,7 +34,7 @@ def endpoint_problems(value):
     return addresses.endpoint_problems(_text(value, "endpoint_problems"))
 
 
-def check_config(text, ignore=None):
+def check_config(text, ignore=None, context="auto", nginx_version=None):
     """Findings for nginx configuration text (includes are not followed)."""
     from ansible_collections.preflight.nginx.plugins.module_utils import engine
 
@@ -45,7 +45,7 @@ def check_config(text, ignore=None):
     if isinstance(ignore, str):
         ignore = [ignore]
     try:
-        report = engine.check_text(text, ignore=ignore)
+        report = engine.check_text(text, ignore=ignore, context=context, nginx_version=nginx_version)
     except ValueError as exc:
         raise AnsibleFilterError("check_config: %s" % exc) from exc
     return [finding.as_dict() for finding in report.findings]

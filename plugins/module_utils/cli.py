@@ -94,16 +94,10 @@ def _main_file(path):
 def _template_variables(args):
     """The variables given for a template, env files first; raises ValueError naming the bad one."""
     variables = {}
-    for path in args.env_file:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError("--env-file %s: %s" % (path, getattr(exc, "strerror", None) or exc)) from exc
-        try:
-            variables.update((key, value) for key, value, _line in env_endpoints.parse_env_text(text, path))
-        except env_endpoints.EnvFileError as exc:
-            raise ValueError("--env-file %s" % exc) from exc
+    try:
+        variables.update(env_endpoints.read_env_files(args.env_file))
+    except env_endpoints.EnvFileError as exc:
+        raise ValueError("--env-file %s" % exc) from exc
     for item in args.env:
         name, equals, value = item.partition("=")
         if not equals or not name:

@@ -110,25 +110,23 @@ def write(entry, root=None, source_dir=None):
     transaction.write_atomic(path, entry["content"].encode("utf-8"), _mode(entry), uid, gid)
 
 
-def _summary(findings, where=None):
+def _summary(findings):
     lines = []
     for finding in findings:
         file = finding.file
-        if where is not None and file:
-            file = file.replace(where[0], where[1], 1)
         hint = " (help: %s)" % finding.hint if finding.hint else ""
         lines.append("%s:%s: %s[%s] %s%s" % (file, finding.line or "-", finding.severity, finding.rule,
                                              finding.message, hint))
     return "\n".join(lines)
 
 
-def validate(settings, path=None, prefix=None):
-    """(report, probes) of the tree at ``path``: rules, nginx -t, backend probes."""
-    report = engine.check_file(path or settings.config, prefix=prefix if path else settings.prefix,
-                               ignore=settings.skip_rules, nginx_test=settings.nginx_test and path is None,
+def validate(settings, mapping=None):
+    """(report, probes) of the tree: rules, nginx -t, backend probes; ``mapping`` reads a staged copy."""
+    report = engine.check_file(settings.config, prefix=settings.prefix, mapping=mapping,
+                               ignore=settings.skip_rules, nginx_test=settings.nginx_test and not mapping,
                                nginx_binary=settings.nginx_binary)
     probes = []
-    if settings.probe != "none" and path is None:
+    if settings.probe != "none" and not mapping:
         probes = backends.probe_into(report, settings.probe, settings.probe_timeout)
     return report, probes
 
@@ -164,9 +162,9 @@ def health(settings, run_command):
     return results
 
 
-def _facts(settings, path=None, prefix=None):
+def _facts(settings):
     try:
-        return facts.config_facts(path or settings.config, prefix=prefix if path else settings.prefix)
+        return facts.config_facts(settings.config, prefix=settings.prefix)
     except nginx_config.ConfigLoadError:
         return {}
 
@@ -262,27 +260,35 @@ def _unchanged(settings, run_command, result, step):
 
 
 def _staged(settings, result, step):
-    """Check mode: validate a staged copy of the configuration folder with the new files in it."""
+    """Check mode: validate the tree as it would be, with the new files read from a staged copy.
+
+    The configuration folder is copied and the new files written into the
+    copy; the checker reads the copy in place of the live folder (absolute
+    includes and sites-enabled links included), and every other path live.
+    """
     step("staged validation")
     live_dir = os.path.dirname(os.path.abspath(settings.config))
     stage = tempfile.mkdtemp(prefix="preflight-gate-")
     try:
         staged_dir = os.path.join(stage, "conf")
         shutil.copytree(live_dir, staged_dir, symlinks=True)
-        for entry in settings.files:
-            if entry["dest"] in result["changing"] and entry["dest"].startswith(live_dir + os.sep):
+        mapping = {live_dir: staged_dir}
+        for number, entry in enumerate(settings.files):
+            if entry["dest"] not in result["changing"]:
+                continue
+            if entry["dest"].startswith(live_dir + os.sep):
                 write(entry, staged_dir, live_dir)
-        staged_config = os.path.join(staged_dir, os.path.basename(settings.config))
-        prefix = staged_dir if not settings.prefix or os.path.abspath(settings.prefix) == live_dir else settings.prefix
-        report, _probes = validate(settings, staged_config, prefix)
+            else:  # a file outside the folder stands in for itself
+                elsewhere = os.path.join(stage, "file-%d" % number)
+                mapping[entry["dest"]] = os.path.join(elsewhere, os.path.basename(entry["dest"]))
+                write(entry, elsewhere, os.path.dirname(entry["dest"]))
+        report, _probes = validate(settings, mapping)
         result["findings"] = [f.as_dict() for f in report.findings]
-        for finding in result["findings"]:
-            finding["file"] = (finding["file"] or "").replace(staged_dir, live_dir, 1)
         result["diff"] = backends.semantic_diff(_facts(settings), facts.model_facts(report.model))
         blocking = _blocking(report, settings.fail_on)
         if blocking:
             result.update(failed=True, msg="check mode: the new files would fail validation:\n"
-                          + _summary(blocking, (staged_dir, live_dir)))
+                          + _summary(blocking))
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return result

@@ -101,7 +101,7 @@ def _no_cyclic_gc():
 
 def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
                nginx_binary="nginx", resolve_includes=True, nginx_version=None, resolve_hosts=False,
-               root=None, context="main", display_name=None):
+               root=None, context="main", display_name=None, mapping=None):
     """Check the configuration whose main file is ``path``.
 
     ``root`` stands for ``/`` (a repository copy of /etc/nginx): absolute paths
@@ -110,7 +110,9 @@ def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
     ``server``, ``location``, or ``auto`` to guess it from the content).
     ``nginx_version`` ("1.22.1") is the nginx that will run it, for advice that
     depends on the version (None: unknown). ``resolve_hosts``: the check runs on
-    that nginx's host, so host names may be looked up.
+    that nginx's host, so host names may be looked up. ``mapping`` ({nginx
+    directory: local directory}) reads some directories from elsewhere (a
+    staged copy); ``path`` is then the main file as nginx sees it.
 
     Raises ConfigLoadError when the main file cannot be read, ValueError on
     unknown rule ids, a bad context or a malformed version; everything else
@@ -118,11 +120,11 @@ def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
     """
     enabled = _enabled_rules(select, ignore)
     version = parse_version(nginx_version)
-    if nginx_test and root is not None:
+    if nginx_test and (root is not None or mapping):
         raise ValueError("nginx -t cannot check a tree under a root: it would read the live absolute paths")
     with _no_cyclic_gc():
         config = nginx_config.load(path, prefix=prefix, resolve_includes=resolve_includes, root=root,
-                                   context=context, display_name=display_name)
+                                   context=context, display_name=display_name, mapping=mapping)
         result = None
         extra = []
         if nginx_test and NGINX_TEST in enabled:
@@ -276,6 +278,22 @@ def nginx_version(binary="nginx"):
         return None
     match = _NGINX_V.search((proc.stdout + proc.stderr).decode("utf-8", "replace"))
     return match.group(1) if match else None
+
+
+def nginx_dump(main_file="/etc/nginx/nginx.conf", binary="nginx", timeout=60):
+    """What ``nginx -T`` prints for ``main_file``: every file it reads (it runs as the caller)."""
+    path = find_nginx(binary)
+    if path is None:
+        raise ConfigLoadError("nginx binary %s not found: nginx -T needs it" % binary)
+    try:
+        proc = subprocess.run([path, "-T", "-q", "-c", main_file], capture_output=True, timeout=timeout,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigLoadError("nginx -T failed: %s" % exc) from exc
+    if not nginx_config.is_dump(proc.stdout):
+        raise ConfigLoadError("nginx -T -c %s printed no configuration (exit %s): %s" % (
+            main_file, proc.returncode, proc.stderr.decode("utf-8", "replace").strip()[-500:]))
+    return proc.stdout
 
 
 def find_nginx(binary="nginx"):

@@ -55,6 +55,24 @@ def parse_env_text(text, path="<env>"):
     return entries
 
 
+def read_env_file(path):
+    """[(key, value, line)] of the env file at ``path``; EnvFileError names the file and line."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise EnvFileError(path, 0, "cannot read: %s" % (exc.strerror or exc)) from exc
+    return parse_env_text(text, path)
+
+
+def read_env_files(paths):
+    """The variables of several env files as a dict, later files winning."""
+    variables = {}
+    for path in paths:
+        variables.update((key, value) for key, value, _line in read_env_file(path))
+    return variables
+
+
 def _value(rest, lines, index, path, number):
     """Read one value starting at ``rest``; returns (value, index of the next line)."""
     if rest[:1] in ("'", '"'):

@@ -19,9 +19,9 @@ def _endpoint(endpoint):
     return data
 
 
-def config_facts(path, prefix=None):
-    """Facts about the configuration whose main file is ``path``."""
-    config = nginx_config.load(path, prefix=prefix)
+def config_facts(path, prefix=None, mapping=None):
+    """Facts about the configuration whose main file is ``path`` (see nginx_config.load)."""
+    config = nginx_config.load(path, prefix=prefix, mapping=mapping)
     return model_facts(Model(config))
 
 

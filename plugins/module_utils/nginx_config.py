@@ -196,12 +196,14 @@ def _is_stream_server(stmt):
     return udp or "ssl_preread" in names or (bool(passes) and all("://" not in c["args"][0] for c in passes))
 
 
-def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, display_name=None):
+def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, display_name=None, mapping=None):
     """Load the configuration whose main file is ``path``.
 
     ``root`` is a directory that stands for ``/``: every absolute path in the
     configuration (includes, symbolic links) is read under it, and files are
-    named as nginx would see them. ``context`` says where the top level of the
+    named as nginx would see them. ``mapping`` ({nginx directory: local
+    directory}) does the same for some directories only; ``path`` is then the
+    main file as nginx sees it. ``context`` says where the top level of the
     main file stands (``auto``: guessed from its content). ``display_name``
     names the main file in findings (standard input, a template).
 
@@ -221,14 +223,15 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
         main_file = "/" + os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
         if main_file.startswith("/.."):  # path reached through a link: name it by where it lies
             main_file = "/" + os.path.relpath(real, root)
+        mapping = {"/": root}
     else:
         main_file = os.path.abspath(path)
     if display_name:
         names[main_file] = display_name
-    base = prefix if prefix and (root is not None or os.path.isabs(prefix)) else None
-    base = os.path.normpath(base or (os.path.abspath(prefix) if prefix else os.path.dirname(main_file)))
+    base = os.path.normpath(prefix if prefix and (mapping or os.path.isabs(prefix)) else
+                            os.path.abspath(prefix) if prefix else os.path.dirname(main_file))
     loaded = LoadedConfig(names.get(main_file, main_file), base)
-    loader = _Loader(loaded, base, resolve_includes, root, names)
+    loader = _Loader(loaded, base, resolve_includes, mapping, names)
     statements = loader.parse_file(main_file, None)
     if statements is None:
         problem = loaded.problems[0] if loaded.problems else None
@@ -336,44 +339,60 @@ def load_dump(text, context=MAIN):
                 continue  # nginx dumps a file once; keep the first
             with open(target, "wb") as handle:
                 handle.write(content.encode("utf-8", "surrogateescape"))
-        return load(os.path.join(root, files[0][0].lstrip("/")), root=root, context=context)
+        return load(files[0][0], mapping={"/": root}, context=context)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def under_root(root, path, hops=40):
-    """The file that ``path`` (as nginx sees it) is under ``root``, following links inside ``root``."""
+def local_path(path, mapping, hops=40):
+    """Where the file nginx would open as ``path`` is on this machine.
+
+    ``mapping`` ({nginx directory: local directory}) says which directories
+    stand in for others: ``{"/": repo}`` for a repository copy of a whole
+    tree, ``{"/etc/nginx": stage}`` for a staged copy of one folder. Symbolic
+    links are followed the way nginx would see them, so an absolute link in
+    ``sites-enabled`` leads into the mapped tree too.
+    """
     parts = [part for part in path.split("/") if part not in ("", ".")]
-    current = root
+    seen = "/"  # the path as nginx sees it, so far
     while parts:
         part = parts.pop(0)
         if part == "..":
-            current = os.path.dirname(current) if current != root else root
+            seen = os.path.dirname(seen)
             continue
-        candidate = os.path.join(current, part)
-        if os.path.islink(candidate) and hops > 0:
+        candidate = os.path.join(seen, part)
+        local = _mapped(candidate, mapping)
+        if hops > 0 and os.path.islink(local):
             hops -= 1
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                current = root
+            target = os.readlink(local)
             parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            if target.startswith("/"):
+                seen = "/"
             continue
-        current = candidate
-    return current
+        seen = candidate
+    return _mapped(seen, mapping)
+
+
+def _mapped(path, mapping):
+    for prefix in sorted(mapping, key=len, reverse=True):
+        head = prefix.rstrip("/")
+        if path == prefix or path.startswith(head + "/"):
+            return mapping[prefix] + path[len(head):]
+    return path
 
 
 class _Loader:
-    def __init__(self, loaded, base, resolve_includes, root=None, names=None):
+    def __init__(self, loaded, base, resolve_includes, mapping=None, names=None):
         self.loaded = loaded
         self.base = base
         self.resolve_includes = resolve_includes
-        self.root = root
+        self.mapping = mapping
         self.names = names or {}
         self.parsed = {}  # file -> crossplane statements (None: unreadable)
 
     def fs(self, path):
         """Where the file nginx would open as ``path`` is on this machine."""
-        return path if self.root is None else under_root(self.root, path)
+        return path if not self.mapping else local_path(path, self.mapping)
 
     def name(self, path):
         return self.names.get(path, path)
@@ -468,7 +487,7 @@ class _Loader:
         """Files matching an include pattern, sorted as nginx sorts them, named as nginx sees them."""
         if not glob.has_magic(pattern):
             return [pattern]
-        if self.root is None:
+        if not self.mapping:
             return sorted(os.path.abspath(p) for p in glob.glob(pattern))
         parts = pattern.split("/")
         plain = next(i for i, part in enumerate(parts) if glob.has_magic(part))
@@ -501,7 +520,7 @@ class _Loader:
                 continue
             if not os.path.exists(real):
                 self.problem(INCLUDE_ERROR, "included file %s does not exist%s" % (
-                    path, " under %s" % self.root if self.root else ""), file, directive.line,
+                    path, " (read as %s)" % real if real != path else ""), file, directive.line,
                     "create it, fix the path (relative paths start at %s), "
                     "or use a glob if it may be absent" % self.base)
                 continue

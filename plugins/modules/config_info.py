@@ -24,6 +24,27 @@ options:
     description:
       - Directory that relative C(include) paths start at. Defaults to the directory of O(path).
     type: path
+  context:
+    description:
+      - Where the top level of O(path) stands (see M(preflight.nginx.validate)); V(auto) guesses.
+    type: str
+    choices: [auto, main, http, stream, server, location]
+    default: auto
+  root:
+    description:
+      - A directory that stands for C(/): absolute includes and links are read under it (a staged copy).
+    type: path
+  source:
+    description:
+      - V(files) reads the files; V(nginx_dump) reads what C(nginx -T -c path) prints, for hosts where the
+        files cannot be read otherwise.
+    type: str
+    choices: [files, nginx_dump]
+    default: files
+  nginx_binary:
+    description: The nginx binary for O(source=nginx_dump).
+    type: str
+    default: nginx
 requirements:
   - crossplane (Python library) on the target
 attributes:
@@ -43,6 +64,11 @@ EXAMPLES = r"""
 - name: Read the sockets and backends of the live configuration
   preflight.nginx.config_info:
   register: nginx_facts
+
+- name: The same, from what nginx itself reads (nginx -T)
+  preflight.nginx.config_info:
+    source: nginx_dump
+  become: true
 
 - name: List every backend address
   ansible.builtin.debug:
@@ -99,7 +125,8 @@ load_problems:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.preflight.nginx.plugins.module_utils import facts, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import engine, facts, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
 
 
 def main():
@@ -107,15 +134,26 @@ def main():
         argument_spec=dict(
             path=dict(type="path", default="/etc/nginx/nginx.conf"),
             prefix=dict(type="path"),
+            context=dict(type="str", default="auto", choices=["auto", "main", "http", "stream", "server", "location"]),
+            root=dict(type="path"),
+            source=dict(type="str", default="files", choices=["files", "nginx_dump"]),
+            nginx_binary=dict(type="str", default="nginx"),
         ),
+        mutually_exclusive=[("root", "source")],
         supports_check_mode=True,
     )
     if not nginx_config.HAS_CROSSPLANE:
         module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
+    params = module.params
     try:
-        result = facts.config_facts(module.params["path"], prefix=module.params["prefix"])
+        if params["source"] == "nginx_dump":
+            config = nginx_config.load_dump(engine.nginx_dump(params["path"], params["nginx_binary"]))
+        else:
+            config = nginx_config.load(params["path"], prefix=params["prefix"], root=params["root"],
+                                       context=params["context"])
     except nginx_config.ConfigLoadError as exc:
         module.fail_json(msg="path: %s" % exc)
+    result = facts.model_facts(Model(config))
     module.exit_json(changed=False, **result)
 
 

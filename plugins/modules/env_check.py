@@ -36,8 +36,19 @@ options:
     type: list
     elements: str
     default: []
+  templates:
+    description:
+      - Docker-style nginx templates (C(/etc/nginx/templates/*.template)) to render with every variable of
+        O(paths) and O(variables), as the official image's envsubst does, and check with the preflight.nginx
+        rules. Findings stay at the template's lines and name the variable
+        (C(BACKEND_HOST=0 makes "proxy_pass http://0:8080;")).
+      - Needs the Python library crossplane where the module runs.
+    type: list
+    elements: path
+    default: []
   fail_on:
-    description: V(error) fails when any checked value has a problem; V(never) only reports.
+    description: V(error) fails when any checked value has a problem, or a template has an error finding;
+      V(never) only reports.
     type: str
     choices: [error, never]
     default: error
@@ -67,6 +78,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+template_findings:
+  description: Findings of the rules on each rendered template (see M(preflight.nginx.validate)).
+  returned: when O(templates) is given
+  type: list
+  elements: dict
+  sample: [{"rule": "unspecified-connect-address", "file": "/srv/app/default.conf.template", "line": 6,
+            "severity": "error", "message": 'BACKEND_HOST=0 makes "proxy_pass http://0:8080;": ...'}]
 results:
   description: One entry per endpoint key, with where it was found and its problems.
   returned: always
@@ -82,7 +100,7 @@ problems:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.preflight.nginx.plugins.module_utils import env_endpoints
 
@@ -94,6 +112,7 @@ def main():
             variables=dict(type="dict", default={}),
             pattern=dict(type="str", default=env_endpoints.DEFAULT_PATTERN),
             keys=dict(type="list", elements="str", default=[], no_log=False),
+            templates=dict(type="list", elements="path", default=[]),
             fail_on=dict(type="str", default="error", choices=["error", "never"]),
         ),
         supports_check_mode=True,
@@ -102,26 +121,43 @@ def main():
     items = []
     for path in params["paths"]:
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError as exc:
-            module.fail_json(msg="paths: cannot read %s: %s" % (path, exc.strerror or exc))
-        try:
-            items.extend((key, value, path, line) for key, value, line in env_endpoints.parse_env_text(text, path))
+            items.extend((key, value, path, line) for key, value, line in env_endpoints.read_env_file(path))
         except env_endpoints.EnvFileError as exc:
-            module.fail_json(msg="malformed env file %s" % exc, file=exc.path, line=exc.line)
+            what = "paths: cannot read env file" if exc.line == 0 else "malformed env file"
+            module.fail_json(msg="%s %s" % (what, exc), file=exc.path, line=exc.line)
     items.extend((key, value, None, None) for key, value in params["variables"].items())
     try:
         results = env_endpoints.check_variables(items, params["pattern"], params["keys"])
     except Exception as exc:  # re.error from a bad pattern
         module.fail_json(msg="pattern: %s" % exc)
     problems = [r for r in results if r["problems"]]
-    if problems and params["fail_on"] == "error":
-        lines = ["%s%s" % ("%s:%s: " % (r["file"], r["line"]) if r["file"] else "",
-                           "; ".join(p["message"] + (" (%s)" % p["hint"] if p["hint"] else "") for p in r["problems"]))
-                 for r in problems]
-        module.fail_json(msg="bad endpoint variables:\n" + "\n".join(lines), results=results, problems=problems)
-    module.exit_json(changed=False, results=results, problems=problems)
+    extra = {}
+    lines = ["%s%s" % ("%s:%s: " % (r["file"], r["line"]) if r["file"] else "",
+                       "; ".join(p["message"] + (" (%s)" % p["hint"] if p["hint"] else "") for p in r["problems"]))
+             for r in problems]
+    if params["templates"]:
+        extra["template_findings"] = findings = _check_templates(module, params["templates"], items)
+        lines += ["%s:%s: %s[%s] %s" % (f["file"], f["line"], f["severity"], f["rule"], f["message"])
+                  for f in findings if f["severity"] == "error"]
+    if lines and params["fail_on"] == "error":
+        module.fail_json(msg="bad endpoint variables:\n" + "\n".join(lines), results=results, problems=problems,
+                         **extra)
+    module.exit_json(changed=False, results=results, problems=problems, **extra)
+
+
+def _check_templates(module, templates, items):
+    from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
+
+    if not nginx_config.HAS_CROSSPLANE:
+        module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
+    variables = {key: str(value) for key, value, _file, _line in items}
+    findings = []
+    for template in templates:
+        try:
+            findings.extend(f.as_dict() for f in engine.check_template(template, variables).findings)
+        except engine.ConfigLoadError as exc:
+            module.fail_json(msg="templates: %s" % exc)
+    return findings
 
 
 if __name__ == "__main__":

@@ -28,6 +28,59 @@ options:
       - Directory that relative C(include) paths start at.
       - Defaults to the directory of O(path), as for nginx started with C(-c).
     type: path
+  context:
+    description:
+      - Where the top level of O(path) stands. V(main) is a whole C(nginx.conf); V(http), V(stream),
+        V(server) and V(location) are files included in such a block (C(conf.d/shop.conf),
+        C(sites-available/shop)), checked as if they were there.
+      - V(auto) guesses from what the file holds (C(server) and C(upstream) blocks mean V(http)).
+    type: str
+    choices: [auto, main, http, stream, server, location]
+    default: auto
+  root:
+    description:
+      - A directory that stands for C(/), for a copy of a tree such as a staged C(etc/nginx/).
+      - Absolute paths in the configuration (includes, symbolic links) are read under it, and findings
+        name files as nginx will see them (C(/etc/nginx/sites-enabled/shop)).
+      - C(nginx -t) does not run on such a tree (it would read the live files).
+    type: path
+  source:
+    description:
+      - V(files) reads the files. V(nginx_dump) runs C(nginx -T -c path) and checks what nginx itself read,
+        each finding at its own file and line; for hosts where the files cannot be read otherwise.
+    type: str
+    choices: [files, nginx_dump]
+    default: files
+  template_variables:
+    description:
+      - Check O(path) as a Docker-style template (C(/etc/nginx/templates/*.template)) rendered by envsubst
+        with these variables, as the official nginx image does at start-up.
+      - Findings stay at the template's lines and name the variable, for example
+        C(BACKEND_HOST=0 makes "proxy_pass http://0:8080;").
+      - A variable in capitals that the template uses but that is not given renders empty.
+    type: dict
+  template_env_files:
+    description:
+      - Env files (Compose C(.env), systemd C(EnvironmentFile=)) whose variables render the template, before
+        O(template_variables).
+    type: list
+    elements: path
+    default: []
+  template_env_filter:
+    description:
+      - Substitute only variables whose names match this regular expression, as C(NGINX_ENVSUBST_FILTER) does.
+    type: str
+  nginx_version:
+    description:
+      - The nginx version that runs the configuration (C(1.22.1)), for advice that depends on it.
+      - Defaults to what C(nginx -v) says on the host; unknown when nginx is not installed.
+    type: str
+  resolve_hosts:
+    description:
+      - Look up host names that a C(*_pass) uses as implicit upstreams; one that does not resolve on the host
+        is an error (nginx would refuse to start).
+    type: bool
+    default: true
   fail_on:
     description:
       - Lowest severity that makes the task fail. V(never) only reports.
@@ -99,6 +152,27 @@ EXAMPLES = r"""
     rules:
       - unused-upstream
       - listen-http2-deprecated
+
+- name: Check a site file on its own (no http block in it), as ansible.builtin.template's validate would
+  preflight.nginx.validate:
+    path: /etc/nginx/sites-available/shop
+
+- name: Check a staged copy of /etc/nginx whose includes are absolute
+  preflight.nginx.validate:
+    path: /srv/stage/etc/nginx/nginx.conf
+    root: /srv/stage
+
+- name: Check what nginx itself reads, where the files are not readable otherwise
+  preflight.nginx.validate:
+    source: nginx_dump
+  become: true
+
+- name: Check a Docker template with the environment it will get
+  preflight.nginx.validate:
+    path: /srv/shop/templates/default.conf.template
+    template_env_files: [/srv/shop/.env]
+    template_variables:
+      BACKEND_HOST: "{{ shop_backend_host }}"
 
 - name: Report only, and show what was found
   preflight.nginx.validate:
@@ -194,7 +268,13 @@ nginx_test:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.preflight.nginx.plugins.module_utils import backends, engine, facts, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import (
+    backends,
+    engine,
+    env_endpoints,
+    facts,
+    nginx_config,
+)
 
 
 def summary(path, failing, fail_on):
@@ -212,6 +292,14 @@ def main():
         argument_spec=dict(
             path=dict(type="path", default="/etc/nginx/nginx.conf"),
             prefix=dict(type="path"),
+            context=dict(type="str", default="auto", choices=["auto", "main", "http", "stream", "server", "location"]),
+            root=dict(type="path"),
+            source=dict(type="str", default="files", choices=["files", "nginx_dump"]),
+            template_variables=dict(type="dict"),
+            template_env_files=dict(type="list", elements="path", default=[]),
+            template_env_filter=dict(type="str"),
+            nginx_version=dict(type="str"),
+            resolve_hosts=dict(type="bool", default=True),
             fail_on=dict(type="str", default="error", choices=["error", "warning", "info", "never"]),
             rules=dict(type="list", elements="str", default=[]),
             nginx_test=dict(type="bool"),
@@ -220,6 +308,7 @@ def main():
             probe_backends=dict(type="str", default="none", choices=["none", "warning", "error"]),
             probe_timeout=dict(type="float", default=1),
         ),
+        mutually_exclusive=[("root", "source")],
         supports_check_mode=True,
     )
     if not nginx_config.HAS_CROSSPLANE:
@@ -229,16 +318,38 @@ def main():
         skip = engine.resolve_rule_ids(params["rules"])
     except ValueError as exc:
         module.fail_json(msg="rules: %s" % exc)
+    version = params["nginx_version"] or engine.nginx_version(params["nginx_binary"])
+    try:
+        engine.parse_version(version)
+    except ValueError as exc:
+        module.fail_json(msg="nginx_version: %s" % exc)
+    template = params["template_variables"] is not None or params["template_env_files"]
+    whole_tree = params["source"] == "files" and not template and not params["root"]
     nginx_test = params["nginx_test"]
+    if nginx_test and not whole_tree:
+        module.fail_json(msg="nginx_test: nginx -t checks the files in place; it cannot run with root, "
+                             "source=nginx_dump or a template")
     if nginx_test is None:
-        nginx_test = engine.find_nginx(params["nginx_binary"]) is not None
+        nginx_test = whole_tree and engine.find_nginx(params["nginx_binary"]) is not None
     elif nginx_test and engine.find_nginx(params["nginx_binary"]) is None:
         module.fail_json(msg="nginx_test: nginx binary %r not found" % params["nginx_binary"])
+    options = dict(ignore=skip, nginx_version=version, resolve_hosts=params["resolve_hosts"])
     try:
-        report = engine.check_file(params["path"], prefix=params["prefix"], ignore=skip,
-                                   nginx_test=nginx_test, nginx_binary=params["nginx_binary"])
+        if params["source"] == "nginx_dump":
+            report = engine.check_dump(engine.nginx_dump(params["path"], params["nginx_binary"]), **options)
+        elif template:
+            variables = env_endpoints.read_env_files(params["template_env_files"])
+            variables.update(params["template_variables"] or {})
+            report = engine.check_template(params["path"], variables, params["template_env_filter"],
+                                           context=params["context"], **options)
+        else:
+            report = engine.check_file(params["path"], prefix=params["prefix"], root=params["root"],
+                                       context=params["context"], nginx_test=nginx_test,
+                                       nginx_binary=params["nginx_binary"], **options)
     except engine.ConfigLoadError as exc:
         module.fail_json(msg="path: %s" % exc)
+    except (ValueError, env_endpoints.EnvFileError) as exc:
+        module.fail_json(msg=str(exc))
     if params["probe_backends"] != "none":
         probes = backends.probe_into(report, params["probe_backends"], params["probe_timeout"])
     result = report.as_dict()
