@@ -26,19 +26,18 @@ _TEMPLATE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 class Rendered:
     """A rendered template and, per line, which variables made it what it is."""
 
-    def __init__(self, text, used, unset):
+    def __init__(self, text, used):
         self.text = text
-        self.used = used  # line -> [(name, value)]
-        self.unset = unset  # line -> [name]
+        self.used = used  # line -> [(name, value, or None when not set)], in the order of the line
 
     def note(self, line):
         """What the variables did to ``line``: "BACKEND_HOST=0 makes ..." (None: nothing)."""
-        used, unset = self.used.get(line, []), self.unset.get(line, [])
-        if not used and not unset:
+        if not self.used.get(line):
             return None
-        parts = ["%s=%s" % (name, value) for name, value in used]
-        parts += ["%s is not set (empty)" % name for name in unset]
-        rendered = self.text.splitlines()[line - 1].strip() if line <= len(self.text.splitlines()) else ""
+        parts = ["%s=%s" % (name, value) if value is not None else "%s is not set (empty)" % name
+                 for name, value in self.used[line]]
+        lines = self.text.splitlines()
+        rendered = lines[line - 1].strip() if line <= len(lines) else ""
         return "%s makes \"%s\"" % (", ".join(parts), rendered)
 
 
@@ -46,17 +45,17 @@ def render(text, variables, name_filter=None):
     """Substitute ``variables`` (a dict) into ``text``, line by line; see the module's doc."""
     allowed = re.compile(name_filter) if name_filter else None
     given = {k: v for k, v in variables.items() if allowed is None or allowed.search(k)}
-    used, unset = {}, {}
+    used = {}
     lines = []
     for number, line in enumerate(text.split("\n"), 1):
         def replace(match, number=number):
             name = match.group(1) or match.group(2)
             if name in given:
-                used.setdefault(number, []).append((name, given[name]))
+                used.setdefault(number, []).append((name, str(given[name])))
                 return str(given[name])
             if _TEMPLATE_NAME.match(name) and (allowed is None or allowed.search(name)):
-                unset.setdefault(number, []).append(name)
+                used.setdefault(number, []).append((name, None))
                 return ""
             return match.group(0)
         lines.append(REFERENCE.sub(replace, line))
-    return Rendered("\n".join(lines), used, unset)
+    return Rendered("\n".join(lines), used)

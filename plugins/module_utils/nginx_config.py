@@ -283,7 +283,7 @@ def load_template(path, variables, name_filter=None, context=AUTO, prefix=None):
         raise ConfigLoadError("a variable value has a line break: the template's line numbers would not hold")
     name = os.path.abspath(path)
     loaded = load_text(rendered.text, name, context=context, prefix=prefix)
-    for line in set(rendered.used) | set(rendered.unset):
+    for line in rendered.used:
         loaded.line_notes[(name, line)] = rendered.note(line)
     return loaded
 

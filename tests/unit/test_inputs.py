@@ -1,0 +1,284 @@
+"""What users really check: site files, repo copies of /etc/nginx, stdin, nginx -T dumps, templates.
+
+Each input kind is one loader; the incident (an upstream at 0) must be an error at the
+right file and line in every one of them, and the fixed version must pass.
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.preflight.nginx.plugins.module_utils import cli, deploy, engine, nginx_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(ROOT, ".build", "collections")
+
+SITE = """upstream shop {
+    server 0:8080;
+}
+server {
+    listen 80;
+    server_name shop.example.com;
+    location / {
+        proxy_pass http://shop;
+    }
+}
+"""
+FIXED_SITE = SITE.replace("0:8080", "127.0.0.1:8080")
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_process(*argv, stdin=b""):
+    """The command line as a separate process (standard input included)."""
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    proc = subprocess.run([sys.executable, "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli"]
+                          + list(argv), input=stdin, capture_output=True, env=env, check=False)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def places(out):
+    return [(os.path.basename(f["file"]), f["line"], f["rule"]) for f in json.loads(out)["findings"]]
+
+
+# --- site files: no http {} around them ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["conf.d/shop.conf", "sites-available/shop"])
+def test_a_site_file_on_its_own_has_the_incident_at_its_line(tmp_path, name):
+    path = tmp_path / name
+    path.parent.mkdir()
+    path.write_text(SITE)
+    code, out, _err = run("check", "--format", "json", str(path))
+    assert code == 1 and places(out) == [(os.path.basename(name), 2, "unspecified-connect-address")]
+    path.write_text(FIXED_SITE)
+    assert run("check", str(path))[0] == 0
+
+
+@pytest.mark.parametrize("text, context", [
+    (SITE, "http"),
+    ("server {\n    listen 5000;\n    proxy_pass 127.0.0.1:5001;\n}\n", "stream"),
+    ("location /api/ {\n    proxy_pass http://127.0.0.1:8081;\n}\nlisten 8080;\n", "server"),
+    ("proxy_pass http://127.0.0.1:8081;\nproxy_set_header Host $host;\n", "location"),
+    ("events {}\nhttp {\n}\n", "main"),
+    ("user www-data;\nworker_processes auto;\n", "main"),
+])
+def test_the_context_of_a_file_is_guessed_from_what_it_holds(tmp_path, text, context):
+    path = tmp_path / "part.conf"
+    path.write_text(text)
+    assert nginx_config.load(str(path), context="auto").context == context
+
+
+def test_a_server_level_snippet_with_the_incident(tmp_path):
+    # RHEL's default.d/*.conf are included inside the default server.
+    path = tmp_path / "app.conf"
+    path.write_text("location /app/ {\n    proxy_pass http://0:8082;\n}\n")
+    code, out, _err = run("check", "--format", "json", str(path))
+    assert code == 1 and places(out) == [("app.conf", 2, "unspecified-connect-address")]
+    assert run("check", "--context", "main", str(path))[0] == 0  # at top level nothing is a pass target
+
+
+def test_a_wrong_context_is_a_usage_error(tmp_path, capsys):
+    path = tmp_path / "x.conf"
+    path.write_text(SITE)
+    code, _out, _err = run("check", "--context", "hhtp", str(path))
+    assert code == 2 and "invalid choice: 'hhtp'" in capsys.readouterr().err
+
+
+# --- standard input ------------------------------------------------------------------------------
+
+def test_standard_input_takes_a_fragment_or_a_main_file():
+    code, out, _err = run_process("check", "--format", "json", "-", stdin=SITE.encode())
+    assert code == 1 and places(out) == [("<stdin>", 2, "unspecified-connect-address")]
+    main = "events {}\nhttp {\n" + FIXED_SITE + "}\n"
+    code, out, _err = run_process("check", "-", stdin=main.encode())
+    assert code == 0 and out.startswith("no problems found")
+
+
+def test_standard_input_can_be_read_once_only():
+    code, _out, err = run("check", "-", "-")
+    assert code == 2 and "only once" in err
+
+
+# --- nginx -T dumps ------------------------------------------------------------------------------
+
+@pytest.fixture
+def debian_tree(tmp_path):
+    """A Debian-style tree: absolute includes, sites-enabled links into sites-available."""
+    etc = tmp_path / "etc" / "nginx"
+    for folder in ("conf.d", "sites-available", "sites-enabled", "snippets"):
+        (etc / folder).mkdir(parents=True)
+    (etc / "nginx.conf").write_text(
+        "events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n    include /etc/nginx/sites-enabled/*;\n}\n")
+    (etc / "snippets" / "proxy.conf").write_text("proxy_set_header Host $host;\n")
+    (etc / "sites-available" / "shop").write_text(SITE.replace(
+        "proxy_pass", "include /etc/nginx/snippets/proxy.conf;\n        proxy_pass"))
+    os.symlink("/etc/nginx/sites-available/shop", str(etc / "sites-enabled" / "shop"))
+    return tmp_path
+
+
+@pytest.mark.nginx
+def test_nginx_dump_findings_carry_the_real_file_and_line(tmp_path, nginx):
+    (tmp_path / "conf.d").mkdir()
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp {\n    include %s/conf.d/*.conf;\n}\n" % tmp_path)
+    (tmp_path / "conf.d" / "a.conf").write_text("# first\n" + FIXED_SITE.replace("shop", "a"))
+    (tmp_path / "conf.d" / "b.conf").write_text("\n\n" + SITE)
+    dump = subprocess.run([nginx, "-T", "-c", str(main)], capture_output=True, check=False).stdout
+    assert b"# configuration file " in dump  # nginx -t accepts the incident: that is the point
+    code, out, _err = run_process("check", "--format", "json", "-", stdin=dump)
+    findings = json.loads(out)["findings"]
+    assert code == 1
+    assert [(f["file"], f["line"], f["rule"]) for f in findings] == [
+        (str(tmp_path / "conf.d" / "b.conf"), 4, "unspecified-connect-address")]
+    # The same dump from a file, recognised by itself or named with --dump.
+    saved = tmp_path / "dump.txt"
+    saved.write_bytes(dump)
+    assert places(run("check", "--format", "json", str(saved))[1]) == [("b.conf", 4, "unspecified-connect-address")]
+    assert run("check", "--dump", str(saved))[0] == 1
+
+
+def test_split_dump_keeps_each_file_byte_for_byte():
+    dump = ("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n"
+            "# configuration file /etc/nginx/nginx.conf:\nevents {}\nhttp { include /etc/nginx/x.conf; }\n\n"
+            "# configuration file /etc/nginx/x.conf:\nserver { listen 80; }\n")
+    assert nginx_config.split_dump(dump) == [
+        ("/etc/nginx/nginx.conf", "events {}\nhttp { include /etc/nginx/x.conf; }\n"),
+        ("/etc/nginx/x.conf", "server { listen 80; }")]
+    assert nginx_config.is_dump(dump) and not nginx_config.is_dump(SITE)
+
+
+def test_a_file_that_is_no_dump_is_refused_as_such():
+    with pytest.raises(engine.ConfigLoadError, match="not nginx -T output"):
+        engine.check_dump("server { listen 80; }\n")
+
+
+# --- repo copies of /etc/nginx: --root ------------------------------------------------------------------
+
+def test_root_reads_the_repository_tree_not_the_machines(debian_tree):
+    main = debian_tree / "etc" / "nginx" / "nginx.conf"
+    code, out, _err = run("check", "--format", "json", "--root", str(debian_tree), str(main))
+    data = json.loads(out)
+    assert code == 1
+    assert [(f["file"], f["line"], f["rule"]) for f in data["findings"]] == [
+        ("/etc/nginx/sites-enabled/shop", 2, "unspecified-connect-address")]
+    assert "/etc/nginx/snippets/proxy.conf" in data["files"]
+    (debian_tree / "etc" / "nginx" / "sites-available" / "shop").write_text(FIXED_SITE)
+    assert run("check", "--root", str(debian_tree), str(main))[0] == 0
+
+
+def test_root_must_hold_the_main_file(debian_tree, tmp_path_factory):
+    other = tmp_path_factory.mktemp("other")
+    code, _out, err = run("check", "--root", str(other), str(debian_tree / "etc" / "nginx" / "nginx.conf"))
+    assert code == 2 and "is not under the root" in err
+
+
+def test_root_and_nginx_t_do_not_mix(debian_tree):
+    code, _out, err = run("check", "--nginx-t", "--root", str(debian_tree),
+                          str(debian_tree / "etc" / "nginx" / "nginx.conf"))
+    assert code == 2 and ("--root" in err or "not found" in err)
+
+
+def test_gate_check_mode_judges_the_new_files_through_absolute_includes_and_links(debian_tree):
+    etc = debian_tree / "etc" / "nginx"
+    # The live tree names its own absolute paths (it is not under a root: it is the machine's).
+    (etc / "nginx.conf").write_text(
+        "events {}\nhttp {\n    include %s/sites-enabled/*;\n}\n" % etc)
+    site = etc / "sites-available" / "shop"
+    site.write_text(FIXED_SITE)
+    os.unlink(str(etc / "sites-enabled" / "shop"))
+    os.symlink(str(site), str(etc / "sites-enabled" / "shop"))
+    settings = deploy.Settings(files=[{"dest": str(site), "content": SITE}], config=str(etc / "nginx.conf"),
+                               nginx_test=False, probe="none", backup_dir=str(debian_tree / "backups"))
+    result = deploy.run(settings, run_command=None, check_mode=True)
+    assert result["failed"], result
+    assert "%s:2: error[unspecified-connect-address]" % (etc / "sites-enabled" / "shop") in result["msg"]
+    assert site.read_text() == FIXED_SITE
+
+
+# --- Docker templates with their environment -------------------------------------------------------
+
+TEMPLATE = """server {
+    listen ${NGINX_PORT};
+    location / {
+        proxy_pass http://${BACKEND_HOST}:${BACKEND_PORT};
+        proxy_set_header Host $host;
+    }
+}
+"""
+
+
+def test_template_with_env_file_reports_at_the_template_line_naming_the_variable(tmp_path):
+    template = tmp_path / "default.conf.template"
+    template.write_text(TEMPLATE)
+    env = tmp_path / ".env"
+    env.write_text("NGINX_PORT=80\nBACKEND_HOST=0\n")
+    code, out, _err = run("check", "--format", "json", "--env-file", str(env), "--env", "BACKEND_PORT=8080",
+                          str(template))
+    findings = json.loads(out)["findings"]
+    assert code == 1 and [(f["line"], f["rule"]) for f in findings] == [(4, "unspecified-connect-address")]
+    assert findings[0]["file"] == str(template)
+    assert findings[0]["message"].startswith(
+        'BACKEND_HOST=0, BACKEND_PORT=8080 makes "proxy_pass http://0:8080;": proxy_pass: "0" is the unspecified')
+    assert run("check", "--env-file", str(env), "--env", "BACKEND_HOST=10.0.0.5", "--env", "BACKEND_PORT=8080",
+               str(template))[0] == 0
+
+
+def test_template_variable_left_unset_is_an_error_naming_it(tmp_path):
+    template = tmp_path / "default.conf.template"
+    template.write_text(TEMPLATE)
+    code, out, _err = run("check", "--format", "json", "--env", "NGINX_PORT=80", "--env", "BACKEND_PORT=8080",
+                          str(template))
+    findings = json.loads(out)["findings"]
+    assert code == 1 and [(f["line"], f["rule"]) for f in findings] == [(4, "malformed-address")]
+    assert findings[0]["message"].startswith(
+        'BACKEND_HOST is not set (empty), BACKEND_PORT=8080 makes "proxy_pass http://:8080;"')
+
+
+def test_env_filter_substitutes_only_matching_names(tmp_path):
+    template = tmp_path / "t.template"
+    template.write_text("server {\n    listen 80;\n    location / { proxy_pass http://${APP_HOST}:8080; }\n}\n")
+    # NGINX_ENVSUBST_FILTER=^NGINX_: APP_HOST is left as written, a variable nginx resolves per request.
+    code, out, _err = run("check", "--format", "json", "--env", "APP_HOST=0", "--env-filter", "^NGINX_",
+                          str(template))
+    assert code == 0 and [f["rule"] for f in json.loads(out)["findings"]] == ["resolver-missing"]
+    assert run("check", "--env", "APP_HOST=0", str(template))[0] == 1
+
+
+def test_a_bad_env_file_names_its_line(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text("A=1\nnot an assignment\n")
+    code, _out, err = run("check", "--env-file", str(env), str(tmp_path / "x.template"))
+    assert code == 2 and "%s:2: expected KEY=value" % env in err
+
+
+# --- several paths, one finding per place, version -------------------------------------------------
+
+def test_one_unreadable_path_does_not_hide_the_others(tmp_path):
+    site = tmp_path / "shop.conf"
+    site.write_text(SITE)
+    code, out, err = run("check", "--format", "json", str(tmp_path / "missing.conf"), str(site))
+    assert code == 2 and "missing.conf" in err
+    assert places(out) == [("shop.conf", 2, "unspecified-connect-address")]
+
+
+def test_a_snippet_included_twice_gives_one_finding(tmp_path):
+    (tmp_path / "snippet.conf").write_text("proxy_pass http://0:8082;\n")
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp {\n    server {\n        listen 80;\n"
+                    "        location /a { include snippet.conf; }\n        location /b { include snippet.conf; }\n"
+                    "    }\n}\n")
+    code, out, _err = run("check", "--format", "json", str(main))
+    assert code == 1 and places(out) == [("snippet.conf", 1, "unspecified-connect-address")]
+
+
+def test_version():
+    code, out, _err = run_process("--version")
+    assert code == 0 and out.strip() == "nginx-preflight 0.1.0"
