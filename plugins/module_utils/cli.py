@@ -70,6 +70,9 @@ def build_parser():
     check.add_argument("--nginx-t", dest="nginx_test", action="store_true",
                        help="also run nginx -t on each main file and merge its messages")
     check.add_argument("--nginx-binary", default="nginx", help="nginx binary for --nginx-t (default: nginx)")
+    check.add_argument("--nginx-only", action="store_true",
+                       help="skip files that do not read as nginx configuration (ntp, php-fpm, Apache files "
+                            "named *.conf), saying so on standard error")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     rules = commands.add_parser("rules", help="list the rules")
@@ -161,11 +164,16 @@ def cmd_check(args, out, err):
     unreadable = False
     for path in args.paths:
         try:
-            reports.append(_check_one(path, args, options, variables))
+            name, result = _check_one(path, args, options, variables)
         except (engine.ConfigLoadError, ValueError) as exc:
             # One path that cannot be read does not hide what the others have.
             err.write("nginx-preflight: error: %s: %s\n" % (path, exc))
             unreadable = True
+            continue
+        if args.nginx_only and not nginx_config.reads_as_nginx(result.config):
+            err.write("nginx-preflight: skipped %s: it does not read as nginx configuration\n" % path)
+            continue
+        reports.append((name, result))
     color = args.color == "always" or (args.color == "auto" and out.isatty() and "NO_COLOR" not in os.environ)
     if reports:
         out.write(report.render(reports, args.format, color))

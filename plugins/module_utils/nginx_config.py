@@ -18,6 +18,7 @@ import tempfile
 import traceback
 
 from ansible_collections.preflight.nginx.plugins.module_utils import envsubst
+from ansible_collections.preflight.nginx.plugins.module_utils.nginx_directives import holds_values, is_known_directive
 
 try:
     import crossplane
@@ -249,6 +250,28 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
             parent = location
     parent.block.extend(loader.build(statements, main_file, parent, (main_file,)))
     return loaded
+
+
+def reads_as_nginx(config):
+    """Whether a loaded file is nginx configuration at all, not an ntp, php-fpm, Apache or YAML file
+    that happens to be named ``*.conf``: it must hold statements nginx can parse, and most of their
+    names must be directives nginx knows."""
+    known = total = 0
+    for directive in config.walk():
+        if _in_value_block(directive):
+            continue
+        total += 1
+        known += is_known_directive(directive.name)
+    return known > 0 and known * 2 >= total
+
+
+def _in_value_block(directive):
+    parent = directive.parent
+    while parent is not None and parent.name:
+        if holds_values(parent.name):
+            return True
+        parent = parent.parent
+    return False
 
 
 def load_text(text, filename="nginx.conf", resolve_includes=False, context=MAIN, prefix=None):
