@@ -14,6 +14,13 @@ import difflib
 import socket
 
 from ansible_collections.preflight.nginx.plugins.module_utils import addresses
+from ansible_collections.preflight.nginx.plugins.module_utils.nginx_directives import (
+    KNOWN_DIRECTIVES as _KNOWN,
+)
+from ansible_collections.preflight.nginx.plugins.module_utils.nginx_directives import (
+    holds_values,
+    is_known_directive,
+)
 from ansible_collections.preflight.nginx.plugins.module_utils.variables import VariableValues
 
 HTTP = "http"
@@ -110,12 +117,19 @@ class Model:
         self._problems_by_code = None
         self._arguments = None
         self._expansion_reports = set()
+        self.unknown_directives = []  # directives stock nginx does not know, outside value blocks
         scope = _root_scope()
         scope["protocol"] = protocol or getattr(config, "protocol", None)
         self._walk(config.root, scope)
         self._link_passes()
 
     # --- look-ups used by rules ---------------------------------------------
+
+    @property
+    def fragment(self):
+        """A file included somewhere else: what the rest of the tree defines is unknown here
+        (upstreams, certificates and resolvers of the enclosing blocks, other servers)."""
+        return getattr(self.config, "context", "main") != "main"
 
     def upstream(self, name, protocol):
         found = self.upstreams.get((protocol, name.lower()))
@@ -169,13 +183,16 @@ class Model:
     def _walk(self, block_directive, scope):
         for directive in block_directive.block or ():
             name = directive.name
+            known = name in _KNOWN or is_known_directive(name)
+            if not known:
+                self.unknown_directives.append(directive)
             if directive.block is None:
                 self._directive(directive, name, scope)
                 continue
-            if name in _VALUE_BLOCKS:
-                if scope["protocol"] in (HTTP, STREAM):
+            if holds_values(name) or not known:
+                if name in _VALUE_BLOCKS and scope["protocol"] in (HTTP, STREAM):
                     self.variables.record(directive, scope["protocol"])
-                continue  # their entries are values, not directives
+                continue  # their entries are values (or a module's own syntax), not directives
             inner = _enter(directive, scope)
             if name == "server" and scope["protocol"] in PROTOCOLS and scope["upstream"] is None:
                 server = Server(directive, scope["protocol"], inner)

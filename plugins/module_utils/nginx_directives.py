@@ -75,8 +75,12 @@ VALUE_BLOCKS = frozenset(("map", "types", "geo", "split_clients", "charset_map",
                           ))
 
 
+# The stock directives, for the common case of a plain set look-up.
+KNOWN_DIRECTIVES = frozenset(_CROSSPLANE_DIRECTIVES) | MODERN_DIRECTIVES
+
+
 def is_known_directive(name):
-    return (name in _CROSSPLANE_DIRECTIVES or name in MODERN_DIRECTIVES
+    return (name in KNOWN_DIRECTIVES
             or name.startswith(_THIRD_PARTY_PREFIXES) or name.endswith(("_by_lua", "_by_lua_block",
                                                                         "_by_lua_file")))
 

@@ -12,6 +12,9 @@ from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 FORMATS = ("text", "json", "sarif", "github")
 TOOL_NAME = "nginx-preflight"
 TOOL_VERSION = "0.1.0"
+# Where each rule's page is (docs/rules/ is generated from the rules themselves).
+REPOSITORY_URL = "https://github.com/preflight-nginx/preflight.nginx"
+RULE_DOCS_URL = REPOSITORY_URL + "/blob/main/docs/rules/%s.md"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -127,13 +130,15 @@ def render_sarif(reports):
         rules.append({"id": rule.id, "name": _camel(rule.id),
                       "shortDescription": {"text": rule.summary},
                       "fullDescription": {"text": rule.why},
-                      "help": {"text": rule.why, "markdown": "%s\n\nSee docs/rules/%s.md" % (rule.why, rule.id)},
+                      "helpUri": RULE_DOCS_URL % rule.id,
+                      "help": {"text": rule.why,
+                               "markdown": "%s\n\n[%s](%s)" % (rule.why, rule.id, RULE_DOCS_URL % rule.id)},
                       "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]}})
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{"tool": {"driver": {"name": TOOL_NAME, "version": TOOL_VERSION,
-                                      "informationUri": "https://docs.ansible.com/", "rules": rules}},
+                                      "informationUri": REPOSITORY_URL, "rules": rules}},
                   "results": results}],
     }
     return json.dumps(sarif, indent=2) + "\n"

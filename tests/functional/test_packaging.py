@@ -51,3 +51,9 @@ def test_galaxy_build_gives_an_installable_tarball(tmp_path):
     assert (installed / "MANIFEST.json").is_file()
     assert (installed / "plugins" / "module_utils" / "engine.py").is_file()
     assert not (installed / ".build").exists() and not (installed / "tests" / "__pycache__").exists()
+    shipped = subprocess.run(["tar", "-tzf", tarball], capture_output=True, text=True, check=True).stdout.split()
+    assert "roles/gate/meta/argument_specs.yml" in shipped and "docs/rules/README.md" in shipped
+    assert "extensions/ansible_lint_rules/preflight_nginx/preflight_endpoint.py" in shipped
+    dev_only = ("tests/", "bench/", "scripts/", "extensions/molecule", ".")
+    unwanted = [name for name in shipped if name.startswith(dev_only) or name.endswith((".pid", ".pyc"))]
+    assert unwanted == []

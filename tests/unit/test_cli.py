@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import cli
+from ansible_collections.preflight.nginx.plugins.module_utils import cli, report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BROKEN = os.path.join(ROOT, "examples", "incident", "broken")
@@ -51,6 +51,12 @@ def test_sarif_output_is_sarif_2_1_0():
     run_ = sarif["runs"][0]
     assert run_["tool"]["driver"]["name"] == "nginx-preflight"
     assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == ["unspecified-connect-address"]
+    # Links lead to the rule pages in the repository, and those pages exist in this checkout.
+    driver = run_["tool"]["driver"]
+    assert driver["informationUri"] == report.REPOSITORY_URL
+    help_uri = driver["rules"][0]["helpUri"]
+    assert help_uri == report.REPOSITORY_URL + "/blob/main/docs/rules/unspecified-connect-address.md"
+    assert os.path.isfile(os.path.join(ROOT, help_uri.split("/blob/main/", 1)[1]))
     result = run_["results"][0]
     assert result["ruleId"] == "unspecified-connect-address" and result["level"] == "error"
     assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 3}

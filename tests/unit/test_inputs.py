@@ -245,10 +245,10 @@ def test_template_variable_left_unset_is_an_error_naming_it(tmp_path):
 def test_env_filter_substitutes_only_matching_names(tmp_path):
     template = tmp_path / "t.template"
     template.write_text("server {\n    listen 80;\n    location / { proxy_pass http://${APP_HOST}:8080; }\n}\n")
-    # NGINX_ENVSUBST_FILTER=^NGINX_: APP_HOST is left as written, a variable nginx resolves per request.
+    # NGINX_ENVSUBST_FILTER=^NGINX_: APP_HOST is left as written, for nginx to read as its own variable.
     code, out, _err = run("check", "--format", "json", "--env", "APP_HOST=0", "--env-filter", "^NGINX_",
                           str(template))
-    assert code == 0 and [f["rule"] for f in json.loads(out)["findings"]] == ["resolver-missing"]
+    assert code == 0 and json.loads(out)["findings"] == []
     assert run("check", "--env", "APP_HOST=0", str(template))[0] == 1
 
 
@@ -282,3 +282,18 @@ def test_a_snippet_included_twice_gives_one_finding(tmp_path):
 def test_version():
     code, out, _err = run_process("--version")
     assert code == 0 and out.strip() == "nginx-preflight 0.1.0"
+
+
+def test_a_fragment_is_not_judged_on_what_the_rest_of_the_tree_defines(tmp_path):
+    # The upstream, the certificate and the resolver live in nginx.conf; this site file only uses them.
+    site = tmp_path / "shop.conf"
+    site.write_text("upstream spare { server 127.0.0.1:9; }\nserver {\n    listen 443 ssl;\n"
+                    "    location / { fastcgi_pass php; }\n    location /x { proxy_pass http://$backend; }\n"
+                    "    location /y { proxy_pass http://app/; }\n}\n")
+    code, out, _err = run("check", "--fail-on", "info", str(site))
+    assert code == 0, out
+    # A misspelling of an upstream the fragment itself defines is still found.
+    site.write_text("upstream storefront { server 127.0.0.1:9; }\nserver {\n"
+                    "    location / { proxy_pass http://storefornt; }\n}\n")
+    code, out, _err = run("check", "--format", "json", str(site))
+    assert code == 1 and places(out) == [("shop.conf", 3, "unknown-upstream")]

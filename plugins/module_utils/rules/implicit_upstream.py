@@ -7,6 +7,8 @@ from ansible_collections.preflight.nginx.plugins.module_utils.model import is_un
 
 
 def check(model):
+    if model.fragment:
+        return  # the upstream may be defined in another file
     for target in model.passes:
         if not is_unknown_upstream_candidate(target) or target.endpoint.port is None:
             continue

@@ -6,6 +6,8 @@ from ansible_collections.preflight.nginx.plugins.module_utils.findings import WA
 
 
 def check(model):
+    if model.fragment:
+        return  # the resolver may be set in the enclosing blocks, in another file
     for target in model.passes:
         if not target.endpoint.has_variables or target.resolver_in_scope:
             continue

@@ -11,7 +11,7 @@ def check(model):
     for listen in model.listens():
         if listen.ssl and listen.socket and listen.server.protocol == HTTP:
             made_ssl.setdefault(listen.socket, listen)
-    if not made_ssl:
+    if not made_ssl or model.fragment:
         return
     for listen in model.listens():
         other = made_ssl.get(listen.socket)

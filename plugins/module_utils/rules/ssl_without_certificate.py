@@ -6,6 +6,8 @@ from ansible_collections.preflight.nginx.plugins.module_utils.findings import ER
 
 
 def check(model):
+    if model.fragment:
+        return  # the certificate may come from the enclosing http block
     for listen in model.listens():
         server = listen.server
         if listen.ssl and not server.has_certificate and not server.rejects_handshake:

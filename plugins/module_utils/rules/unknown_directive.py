@@ -5,34 +5,18 @@ from __future__ import annotations
 import difflib
 
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
-from ansible_collections.preflight.nginx.plugins.module_utils.nginx_directives import (
-    holds_values,
-    is_known_directive,
-    known_directives,
-)
+from ansible_collections.preflight.nginx.plugins.module_utils.nginx_directives import known_directives
 
 
 def check(model):
     known = None
-    for directive in model.config.walk():
-        if is_known_directive(directive.name) or _inside_value_block(directive):
-            continue
+    for directive in model.unknown_directives:
         if known is None:
             known = known_directives()
         close = difflib.get_close_matches(directive.name, known, n=1, cutoff=0.8)
         hint = ("did you mean \"%s\"?" % close[0]) if close else \
             "if a third-party module provides it, ignore this rule for it"
         yield (directive, "unknown directive \"%s\"" % directive.name, hint)
-
-
-def _inside_value_block(directive):
-    """map, types, geo and similar blocks hold values, not directives."""
-    parent = directive.parent
-    while parent is not None and parent.name:
-        if holds_values(parent.name) or not is_known_directive(parent.name):
-            return True
-        parent = parent.parent
-    return False
 
 
 RULE = Rule(

@@ -15,6 +15,8 @@ def check(model):
         typo = model.upstream_typo(name, target.protocol)
         if typo:
             yield target.directive, what + "; it looks like a misspelling", "did you mean `%s`?" % typo
+        elif model.fragment:
+            continue  # another file may define it
         elif target.endpoint.port is None:
             yield (target.directive,
                    what + ", and as a host name it has no port: nginx refuses to start (\"no port in upstream\")",

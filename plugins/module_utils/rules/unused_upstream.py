@@ -6,6 +6,8 @@ from ansible_collections.preflight.nginx.plugins.module_utils.findings import IN
 
 
 def check(model):
+    if model.fragment:
+        return  # the rest of the tree may use it
     used = set()
     open_protocols = set()  # a target whose host nobody can know might reach any upstream
     for target in model.passes:
