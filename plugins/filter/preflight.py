@@ -61,19 +61,30 @@ def config_diff(new, old):
     return backends.semantic_diff(old, new)
 
 
-def env_problems(variables, pattern=None, keys=None, select_all=False):
+def env_problems(variables, pattern=None, keys=None, select_all=False, role=None, severity="error"):
     """Endpoint variables of a dict that have problems: [{key, value, problems}]."""
     from ansible_collections.preflight.nginx.plugins.module_utils import env_endpoints
 
     if not isinstance(variables, dict):
         raise AnsibleFilterError("env_problems: expected a dict of variables, got %s" % type(variables).__name__)
+    if role is not None and role not in env_endpoints.ROLES:
+        raise AnsibleFilterError("env_problems: role must be one of %s, not %r"
+                                 % (", ".join(env_endpoints.ROLES), role))
     items = [(str(key), value, None, None) for key, value in variables.items()]
     try:
         results = env_endpoints.check_variables(items, pattern or env_endpoints.DEFAULT_PATTERN, keys or None,
-                                                select_all=bool(select_all))
+                                                select_all=bool(select_all), value_role=role)
     except Exception as exc:
         raise AnsibleFilterError("env_problems: %s" % exc) from exc
-    return [{"key": r["key"], "value": r["value"], "problems": r["problems"]} for r in results if r["problems"]]
+    if severity not in ("error", "warning"):
+        raise AnsibleFilterError("env_problems: severity must be error or warning, not %r" % (severity,))
+    wanted = ("error",) if severity == "error" else ("error", "warning")
+    found = []
+    for result in results:
+        problems = [p for p in result["problems"] if p["severity"] in wanted]
+        if problems:
+            found.append({"key": result["key"], "value": result["value"], "problems": problems})
+    return found
 
 
 class FilterModule:

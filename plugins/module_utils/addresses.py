@@ -254,6 +254,11 @@ def _judge_host(ep, host, directive):
     ep.kind = "name"
 
 
+def is_ipv6(text):
+    """True when ``text`` is an IPv6 address written without brackets."""
+    return _parses_as_ipv6(text)
+
+
 def _parses_as_ipv6(text):
     try:
         ipaddress.IPv6Address(text)
@@ -563,11 +568,12 @@ def parse_resolver(value):
 
 # --- values from outside nginx (URLs, host:port, environment) -----------------------
 
-def parse_endpoint(value):
+def parse_endpoint(value, host_only=False):
     """Parse a URL, ``host:port``, ``[v6]:port`` or host a client will connect to.
 
     Used for values outside nginx configs: health-check URLs, environment
-    variables, inventory. A bare host without a port is accepted.
+    variables, inventory. A bare host without a port is accepted; a bare
+    number is a port (``PORT=8080``), or a host with ``host_only`` (``DB_HOST=0``).
     """
     ep = Endpoint(raw=str(value), role=CONNECT)
     text = str(value).strip()
@@ -588,7 +594,7 @@ def parse_endpoint(value):
             return _unix(ep, rest[5:].split(":", 1)[0], directive)
     elif text[:5].lower() == "unix:":
         return _unix(ep, text[5:], directive)
-    elif text.isdigit():
+    elif text.isdigit() and not host_only:
         # A bare number is a port on the local host (e.g. PORT=8080).
         ep.kind = "port"
         ep.port_explicit = True
@@ -627,9 +633,17 @@ def parse_endpoint(value):
     return ep
 
 
-def endpoint_problems(value):
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
+
+
+def redact(value):
+    """``value`` with a URL's user and password replaced by ``***`` (for every message and log)."""
+    return _USERINFO.sub(r"\1***@", str(value))
+
+
+def endpoint_problems(value, host_only=False):
     """The problems of a value a client would connect to (empty list: fine)."""
-    return [p.as_dict() for p in parse_endpoint(value).problems]
+    return [p.as_dict() for p in parse_endpoint(value, host_only).problems]
 
 
 def listen_problems(value, protocol="http"):

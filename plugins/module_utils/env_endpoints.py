@@ -15,8 +15,21 @@ from ansible_collections.preflight.nginx.plugins.module_utils import addresses
 
 # Names that hold an address a client connects to (or a server binds).
 DEFAULT_PATTERN = r"(?i)(^|_)(URL|URI|HOST|HOSTNAME|ADDR|ADDRESS|ENDPOINT|UPSTREAM|BACKEND|SERVER|PORT|DSN)$"
-# Names that say the value is bound to, where 0.0.0.0 means "every address".
-_BIND_NAME = re.compile(r"(?i)(^|_)(LISTEN|BIND)(_|$)")
+# What a value is for decides what is wrong with it. A server binds to 0.0.0.0 or :: ("every
+# address"), and that is right; a client cannot connect there. The role is read off the name:
+#   connect:   *_URL, *_URI, *_ENDPOINT, *_UPSTREAM, *_DSN, BACKEND*, or any URL value;
+#   bind:      LISTEN/BIND names, *_URLS (ASP.NET's list of bind URLs), and HOST, *_HOST, *_ADDR,
+#              *_ADDRESS, *_SERVER names (app_host, grafana_server_http_addr, consul_client_addr);
+#   ambiguous: such a host name that also names a service clients use (DB_HOST, REDIS_HOST,
+#              CACHE_HOST): a warning, not an error.
+CONNECT, BIND, AMBIGUOUS = "connect", "bind", "ambiguous"
+ROLES = (CONNECT, BIND, AMBIGUOUS)
+_BIND_NAME = re.compile(r"(?i)(^|_)(LISTEN|BIND)(_|$)|(^|_)URLS$")
+_CONNECT_NAME = re.compile(r"(?i)(^|_)(URL|URI|ENDPOINT|UPSTREAM|DSN)$|(^|_)BACKENDS?(_|$)")
+_HOST_NAME = re.compile(r"(?i)(^|_)(HOST|HOSTNAME|ADDR|ADDRESS|SERVER|IP)$")
+_CLIENT_SERVICE = re.compile(
+    r"(?i)(^|_)(DB|DATABASE|REDIS|MYSQL|MARIADB|POSTGRES|POSTGRESQL|PG|MONGO|MONGODB|AMQP|RABBITMQ|KAFKA|"
+    r"SMTP|MAIL|MEMCACHED|CACHE|LDAP|BROKER|REMOTE|PROXY|API|UPSTREAM|ORIGIN)(_|$)")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _DOUBLE_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$", "`": "`"}
 
@@ -117,34 +130,80 @@ def is_endpoint_key(key, pattern=DEFAULT_PATTERN, keys=None):
     return re.search(pattern, key) is not None
 
 
-def judge(key, value):
-    """Problems of one endpoint variable (a list of dicts; empty when it is fine)."""
-    value = "" if value is None else str(value).strip()
+def role(key, value):
+    """connect, bind or ambiguous: what ``key`` holds, judged by its name and value (see above)."""
+    if _BIND_NAME.search(key):
+        return BIND
+    if _CONNECT_NAME.search(key) or "://" in value:
+        return CONNECT
+    if _HOST_NAME.search(key):
+        return AMBIGUOUS if _CLIENT_SERVICE.search(key) else BIND
+    return CONNECT
+
+
+def judge(key, value, value_role=None):
+    """Problems of one endpoint variable (a list of dicts; empty when it is fine).
+
+    Each problem has a ``severity``: ``error``, or ``warning`` where the value
+    is wrong only if a client connects to it (an ambiguous name at 0.0.0.0).
+    ``value_role`` forces the role (the gate's endpoints are connect targets).
+    """
+    value = "" if value is None else addresses.redact(str(value).strip())
     if "{{" in value or "$" in value:
         return []
     if not value:
-        return [{"code": addresses.MALFORMED_ADDRESS, "message": "%s is empty" % key,
-                 "hint": "set it to a URL or host:port"}]
+        return [_problem(addresses.MALFORMED_ADDRESS, "%s is empty" % key, "set it to a URL or host:port")]
     if re.search(r"(?i)(^|_)PORT$", key):
         if addresses.parse_port(value) is None:
-            return [{"code": addresses.INVALID_PORT, "message": "%s=%s is not a port (1-65535)" % (key, value),
-                     "hint": "a port is a decimal number from 1 to 65535"}]
+            return [_problem(addresses.INVALID_PORT, "%s=%s is not a port (1-65535)" % (key, value),
+                             "a port is a decimal number from 1 to 65535")]
         return []
-    if _BIND_NAME.search(key):
-        problems = [p.as_dict() for p in addresses.parse_listen(value).problems if p.code != addresses.NON_CANONICAL]
+    value_role = value_role or role(key, value)
+    host_only = _HOST_NAME.search(key) is not None
+    if value_role == BIND:
+        problems = bind_problems(value, host_only)
     else:
-        problems = addresses.endpoint_problems(value)
+        problems = [dict(p, severity="error") for p in addresses.endpoint_problems(value, host_only)]
     for problem in problems:
         problem["message"] = re.sub(r"^(endpoint|listen): ", "%s: " % key, problem["message"])
+        if value_role == AMBIGUOUS and problem["code"] in (addresses.UNSPECIFIED, addresses.NON_CANONICAL):
+            problem["severity"] = "warning"
+            problem["message"] = ("%s=%s: right if a server listens on it (every address), wrong if a client "
+                                  "connects to it: %s" % (key, value, problem["message"].split(": ", 1)[-1]))
     return problems
 
 
-def check_variables(items, pattern=DEFAULT_PATTERN, keys=None, select_all=False):
+def bind_problems(value, host_only=False):
+    """What is wrong with an address a server binds to: a bad port or a malformed address only.
+
+    0.0.0.0, ::, [::]:80, :9000 (every address, port 9000) and 0 are all fine for a bind.
+    ``host_only``: a bare number is a host (``APP_IP=0``), not a port.
+    """
+    text = value.strip()
+    if host_only and text.replace(".", "").isdigit():
+        text += ":1"  # judge the host; the port is not part of the value
+    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text)
+    if match:
+        text = re.split(r"[/?#]", text[match.end():], maxsplit=1)[0]
+    if text.startswith(":") and not text.startswith("::"):
+        text = "*" + text  # Go's ":9000": every address
+    if text.count(":") > 1 and not text.startswith("[") and addresses.is_ipv6(text):
+        return []  # a bare IPv6 address (":: ", "fe80::1") is a host, not host:port
+    endpoint = addresses.parse_listen(text)
+    ignored = (addresses.UNSPECIFIED, addresses.NON_CANONICAL, addresses.MISSING_PORT)
+    return [dict(p.as_dict(), severity="error") for p in endpoint.problems if p.code not in ignored]
+
+
+def _problem(code, message, hint):
+    return {"code": code, "message": message, "hint": hint, "severity": "error"}
+
+
+def check_variables(items, pattern=DEFAULT_PATTERN, keys=None, select_all=False, value_role=None):
     """Judge (key, value, file, line) items; returns one result per endpoint key."""
     results = []
     for key, value, file, line in items:
         if not select_all and not is_endpoint_key(key, pattern, keys):
             continue
-        problems = judge(key, value)
+        problems = judge(key, value, value_role)
         results.append({"key": key, "value": value, "file": file, "line": line, "problems": problems})
     return results

@@ -32,7 +32,7 @@ options:
     default: auto
   root:
     description:
-      - A directory that stands for C(/): absolute includes and links are read under it (a staged copy).
+      - A directory that stands for C(/), for a staged copy; absolute includes and links are read under it.
     type: path
   source:
     description:

@@ -14,8 +14,12 @@ description:
     syntax, with comments, C(export), quotes and escaped newlines) and/or a dict of variables.
   - Picks the keys that name endpoints (O(pattern), or the explicit O(keys)) and judges each value with
     the same engine as M(preflight.nginx.validate), for example C(BACKEND_URL=http://0:8080) is the
-    unspecified address. Keys with C(LISTEN) or C(BIND) in their name may be C(0.0.0.0); keys ending in
-    C(PORT) must be a port.
+    unspecified address. Keys ending in C(PORT) must be a port.
+  - What is wrong depends on what a value is for. C(*_URL), C(*_ENDPOINT), C(*_UPSTREAM), C(BACKEND*) and
+    URL values are addresses a client connects to; C(LISTEN)/C(BIND) names, C(*_URLS) and C(HOST),
+    C(*_HOST), C(*_ADDR), C(*_SERVER) names are where a server binds, so C(0.0.0.0), C(::) and C(:9000)
+    are right there and only bad ports or malformed addresses count. A host name of a service clients use
+    (C(DB_HOST), C(REDIS_HOST)) at C(0.0.0.0) is a warning, not a failure.
   - A malformed env file fails with its file and line.
 options:
   paths:
@@ -132,9 +136,15 @@ def main():
         module.fail_json(msg="pattern: %s" % exc)
     problems = [r for r in results if r["problems"]]
     extra = {}
-    lines = ["%s%s" % ("%s:%s: " % (r["file"], r["line"]) if r["file"] else "",
-                       "; ".join(p["message"] + (" (%s)" % p["hint"] if p["hint"] else "") for p in r["problems"]))
-             for r in problems]
+
+    def described(result, severity):
+        where = "%s:%s: " % (result["file"], result["line"]) if result["file"] else ""
+        return [where + p["message"] + (" (%s)" % p["hint"] if p["hint"] else "")
+                for p in result["problems"] if p["severity"] == severity]
+
+    lines = [line for r in problems for line in described(r, "error")]
+    for line in (line for r in problems for line in described(r, "warning")):
+        module.warn(line)
     if params["templates"]:
         extra["template_findings"] = findings = _check_templates(module, params["templates"], items)
         lines += ["%s:%s: %s[%s] %s" % (f["file"], f["line"], f["severity"], f["rule"], f["message"])

@@ -23,16 +23,19 @@ EXPECT = re.compile(r"#\s*expect:\s*(\S+)")
 pytestmark = pytest.mark.skipif(not os.path.exists(LINT), reason="ansible-lint is not installed")
 
 
-def lint(project, tmp_path, *extra):
+def lint(project, tmp_path, *extra, env=None, raw=False):
     work = tmp_path / os.path.basename(project)
     shutil.copytree(project, work)
-    env = dict(os.environ, NO_COLOR="1", ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
+    env = dict(os.environ, NO_COLOR="1", ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+               **(env or {}))
     proc = subprocess.run([LINT, "--offline", "-f", "json", *extra],
                           cwd=str(work), env=env, capture_output=True, text=True, timeout=600, check=False)
     try:
         findings = json.loads(proc.stdout or "[]")
     except ValueError:
         pytest.fail("ansible-lint gave no JSON:\n%s\n%s" % (proc.stdout, proc.stderr))
+    if raw:
+        return proc, findings
     return proc, {(f["location"]["path"], f["location"]["lines"]["begin"], f["check_name"]) for f in findings}
 
 
@@ -54,6 +57,38 @@ def test_fail_fixtures_raise_exactly_the_expected_findings(tmp_path):
     proc, found = lint(project, tmp_path, "-r", RULES)
     assert proc.returncode == 2, proc.stderr
     assert found == expectations(project)
+
+
+def test_findings_never_carry_a_credential_and_ambiguity_is_a_warning(tmp_path):
+    proc, findings = lint(os.path.join(ROOT, "tests", "lint", "fail"), tmp_path, "-r", RULES, raw=True)
+    output = proc.stdout + proc.stderr
+    # curl -u admin:S3cretPw -H "X-Token:abc123tok" and postgres://orders:S3cretPw@0:5432/orders
+    assert "S3cretPw" not in output and "abc123tok" not in output
+    assert "Ignored exception" not in proc.stderr
+    levels = {f["check_name"]: f["severity"] for f in findings}
+    assert levels["preflight-endpoint[bind-or-connect]"] == "minor"  # a warning: it does not fail the run alone
+    assert levels["preflight-endpoint[vars]"] == "major"
+
+
+def test_bind_addresses_and_non_nginx_files_raise_nothing(tmp_path):
+    # HOST=0.0.0.0, LISTEN_HOST="::", *_host/*_addr of servers, minio ":9000", gunicorn --bind, uvicorn
+    # --host, docker -e HOST=0.0.0.0, wait_for state=drained, credentials and headers with good URLs,
+    # nginx-shaped data whose 0.0.0.0 is a listen, a listen-only nginx template, and ntp, mongod,
+    # memcached, php-fpm, Apache, systemd and YAML files named *.conf / *.conf.j2.
+    proc, found = lint(os.path.join(ROOT, "tests", "lint", "bind"), tmp_path, "-r", RULES)
+    assert found == set() and proc.returncode == 0, (found, proc.stderr)
+    assert "Ignored exception" not in proc.stderr
+
+
+def test_a_missing_crossplane_fails_the_run_and_says_what_to_install(tmp_path):
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "crossplane.py").write_text("raise ImportError('No module named crossplane')\n")
+    proc, findings = lint(os.path.join(ROOT, "tests", "lint", "fail"), tmp_path, "-r", RULES,
+                          env={"PYTHONPATH": str(hide)}, raw=True)
+    assert proc.returncode == 2
+    dependency = [f for f in findings if f["check_name"] == "preflight-nginx-config[dependency]"]
+    assert dependency and "pip install crossplane" in dependency[0]["description"]
 
 
 def test_a_realistic_project_stays_clean(tmp_path):

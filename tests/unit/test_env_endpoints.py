@@ -2,6 +2,7 @@
 
 import pytest
 
+from ansible_collections.preflight.nginx.plugins.module_utils import env_endpoints
 from ansible_collections.preflight.nginx.plugins.module_utils import env_endpoints as env
 
 ENV_FILE = r"""# /etc/default/shop
@@ -61,3 +62,42 @@ def test_explicit_keys_and_empty_values():
     results = env.check_variables([("UPSTREAM", "", None, None), ("NAME", "x", None, None)], keys=["UPSTREAM"])
     assert [r["key"] for r in results] == ["UPSTREAM"]
     assert results[0]["problems"][0]["message"] == "UPSTREAM is empty"
+
+
+@pytest.mark.parametrize("key, value", [
+    ("HOST", "0.0.0.0"), ("LISTEN_HOST", "::"), ("app_host", "0.0.0.0"), ("elasticsearch_network_host", "0.0.0.0"),
+    ("kibana_server_host", "0.0.0.0"), ("grafana_server_http_addr", "0.0.0.0"), ("consul_client_addr", "0.0.0.0"),
+    ("sonar_web_host", "0.0.0.0"), ("minio_server_addr", ":9000"), ("ASPNETCORE_URLS", "http://0.0.0.0:5000"),
+    ("BIND_ADDR", "[::]:8080"), ("prometheus_web_listen_address", "0.0.0.0:9090"), ("APP_IP", "0"),
+])
+def test_bind_values_may_be_every_address(key, value):
+    assert env_endpoints.role(key, value) == env_endpoints.BIND
+    assert env_endpoints.judge(key, value) == []
+
+
+@pytest.mark.parametrize("key, value, code", [
+    ("app_host", "0.0.0.0:99999", "invalid-port"),
+    ("LISTEN_ADDR", "300.1.1.1:80", "malformed-address"),
+    ("BACKEND_URL", "http://0:8080", "unspecified-connect-address"),
+    ("API_ENDPOINT", "0.0.0.0:80", "unspecified-connect-address"),
+    ("shop_upstream", "0:8081", "unspecified-connect-address"),
+    ("CACHE_URL", "redis://0:6379", "unspecified-connect-address"),
+])
+def test_what_is_wrong_for_the_role_stays_an_error(key, value, code):
+    assert [(p["code"], p["severity"]) for p in env_endpoints.judge(key, value)] == [(code, "error")]
+
+
+def test_a_host_of_a_service_clients_use_at_every_address_is_a_warning():
+    for key in ("DB_HOST", "REDIS_HOST", "cache_host"):
+        problems = env_endpoints.judge(key, "0.0.0.0")
+        assert [p["severity"] for p in problems] == ["warning"]
+        assert "right if a server listens on it" in problems[0]["message"]
+    # A host name variable holding "0" is a host (inet_aton), not a port.
+    assert [p["code"] for p in env_endpoints.judge("REDIS_HOST", "0")] == ["unspecified-connect-address"]
+    # The gate's endpoints are connect targets whatever their name.
+    assert [p["severity"] for p in env_endpoints.judge("app_host", "0.0.0.0", "connect")] == ["error"]
+
+
+def test_no_message_carries_a_password():
+    problems = env_endpoints.judge("DATABASE_URL", "postgres://app:S3cretPw@0:5432/app")
+    assert problems and all("S3cretPw" not in p["message"] for p in problems)
