@@ -149,8 +149,8 @@ def judge(key, value, value_role=None):
     ``value_role`` forces the role (the gate's endpoints are connect targets).
     """
     value = "" if value is None else addresses.redact(str(value).strip())
-    if "{{" in value or "$" in value:
-        return []
+    if "{{" in value or "{%" in value or "$" in value:
+        return []  # known only when Jinja or the shell renders it
     if not value:
         return [_problem(addresses.MALFORMED_ADDRESS, "%s is empty" % key, "set it to a URL or host:port")]
     if re.search(r"(?i)(^|_)PORT$", key):

@@ -258,8 +258,8 @@ def reads_as_nginx(config):
     names must be directives nginx knows."""
     known = total = 0
     for directive in config.walk():
-        if _in_value_block(directive):
-            continue
+        if _in_value_block(directive) or directive.name.startswith("$"):
+            continue  # a name written by a template ({{ key }} value;) says nothing either way
         total += 1
         known += is_known_directive(directive.name)
     return known > 0 and known * 2 >= total

@@ -101,3 +101,9 @@ def test_a_host_of_a_service_clients_use_at_every_address_is_a_warning():
 def test_no_message_carries_a_password():
     problems = env_endpoints.judge("DATABASE_URL", "postgres://app:S3cretPw@0:5432/app")
     assert problems and all("S3cretPw" not in p["message"] for p in problems)
+
+
+def test_values_rendered_later_are_not_judged():
+    # ansible-community/ansible-consul vars/RedHat.yml: a URL chosen by a Jinja if.
+    value = "{% if (ansible_distribution == 'Fedora') %}https://rpm.example/fedora.repo{% else %}x{% endif %}"
+    assert env_endpoints.judge("consul_repo_url", value) == []
