@@ -13,6 +13,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # ansible-test sanity runs shellcheck on the scripts only when it is installed.
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# Debian's own Python, with nothing installed, is the target the modules must run on.
+[ -x /usr/bin/python3 ] || missing+=(python3)
 # systemd-analyze verifies the monitor role's unit files (Molecule scenario "monitor").
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then

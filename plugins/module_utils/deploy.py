@@ -13,15 +13,22 @@ host instead of a dozen tasks, which is most of what a deploy costs.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import fcntl
 import grp
 import os
 import pwd
+import re
 import shutil
+import signal
+import stat
 import subprocess
 import tempfile
 import time
 
 from ansible_collections.preflight.nginx.plugins.module_utils import (
+    addresses,
     backends,
     engine,
     facts,
@@ -49,9 +56,10 @@ class Settings:
     def __init__(self, files, config, prefix=None, nginx_binary="nginx", nginx_test=True, fail_on="error",
                  skip_rules=(), probe="warning", probe_timeout=1.0, reload_method="signal", service="nginx",
                  pid_file=None, reload_timeout=10.0, health_checks=(), backup_dir="/var/backups/preflight-nginx",
-                 keep=5, curl="curl"):
-        self.files = files
+                 keep=5, curl="curl", allow_outside=False, lock_timeout=60.0):
         self.config = config
+        self.files = prepare(files, config, allow_outside)  # raises InputError naming the item
+        self.lock_timeout = lock_timeout
         self.prefix = prefix or None
         self.nginx_binary = nginx_binary
         self.nginx_test = nginx_test
@@ -69,45 +77,143 @@ class Settings:
         self.curl = curl
 
 
-def _ids(entry):
-    uid = gid = -1
-    if entry.get("owner") not in (None, ""):
-        owner = str(entry["owner"])
-        uid = int(owner) if owner.isdigit() else pwd.getpwnam(owner).pw_uid
-    if entry.get("group") not in (None, ""):
-        group = str(entry["group"])
-        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
-    return uid, gid
+class InputError(Exception):
+    """A files item the deploy refuses, before anything on the host is touched."""
 
 
-def _mode(entry):
-    mode = entry.get("mode") or "0644"
-    return int(str(mode), 8) if not isinstance(mode, int) else mode
+_SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
+_WHO = {"u": 0o4700, "g": 0o2070, "o": 0o1007, "a": 0o7777}
+_PERMS = {"r": 0o444, "w": 0o222, "x": 0o111, "s": 0o6000, "t": 0o1000}
+
+
+def resolve_mode(spec, current=0o644):
+    """A mode as chmod reads it: 0640, "0640", or symbolic "u=rw,g=r,o=" (applied to ``current``)."""
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return spec & 0o7777
+    text = str(spec).strip()
+    if re.match(r"^0?[0-7]{3,4}$", text):
+        return int(text, 8)
+    mode = current & 0o7777
+    for clause in text.split(","):
+        match = _SYMBOLIC.match(clause.strip())
+        if not match:
+            raise ValueError("invalid mode %r: write 0644 or u=rw,g=r,o=r" % (spec,))
+        who, operator, perms = match.groups()
+        mask = 0
+        for letter in who or "a":
+            mask |= _WHO[letter]
+        bits = 0
+        for letter in perms:
+            bits |= (0o111 if mode & 0o111 else 0) if letter == "X" else _PERMS[letter]
+        bits &= mask
+        mode = mode | bits if operator == "+" else mode & ~bits if operator == "-" else (mode & ~mask) | bits
+    return mode
+
+
+def _owner_id(value, kind, number):
+    if value in (None, ""):
+        return -1
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    try:
+        return pwd.getpwnam(text).pw_uid if kind == "owner" else grp.getgrnam(text).gr_gid
+    except KeyError:
+        raise InputError("files[%d]: %s %r does not exist on this host" % (number, kind, text)) from None
+
+
+def prepare(files, config, allow_outside=False):
+    """Check and normalise the files items; raises InputError naming the item.
+
+    Each entry gets ``path`` (the file written: a symbolic link is written through, so the link
+    stays), ``data`` (bytes, or None for ``state: absent``), ``mode`` (None keeps an existing
+    file's mode; 0644 for a new one), ``uid``/``gid`` (-1 keeps the existing owner).
+    """
+    tree = os.path.dirname(os.path.abspath(config))
+    seen = {}
+    prepared = []
+    for number, item in enumerate(files):
+        if not isinstance(item, dict):
+            raise InputError("files[%d]: expected a dict with dest and content" % number)
+        dest = item.get("dest")
+        if not dest or not os.path.isabs(str(dest)):
+            raise InputError("files[%d]: dest %r must be an absolute path" % (number, dest))
+        dest = os.path.normpath(str(dest))
+        if not allow_outside and not dest.startswith(tree + os.sep):
+            raise InputError("files[%d]: dest %s is outside the nginx configuration folder %s "
+                             "(set allow_outside to deploy there)" % (number, dest, tree))
+        state = item.get("state") or "present"
+        if state not in ("present", "absent"):
+            raise InputError("files[%d] (%s): state must be present or absent, not %r" % (number, dest, state))
+        data = None
+        if state == "present":
+            if item.get("content_base64") is not None:
+                try:
+                    data = base64.b64decode(str(item["content_base64"]), validate=True)
+                except (ValueError, TypeError) as exc:
+                    raise InputError("files[%d] (%s): content_base64 is not base64: %s" % (number, dest, exc)) from exc
+            elif isinstance(item.get("content"), str):
+                data = item["content"].encode("utf-8", "surrogateescape")
+            else:
+                raise InputError("files[%d] (%s): needs content (text) or content_base64" % (number, dest))
+        path = os.path.realpath(dest) if os.path.islink(dest) else dest
+        if path in seen:
+            raise InputError("files[%d]: dest %s is also files[%d]; give each file once" % (number, dest, seen[path]))
+        seen[path] = number
+        mode = item.get("mode")
+        if mode not in (None, ""):
+            try:
+                resolve_mode(mode, 0o644)
+            except ValueError as exc:
+                raise InputError("files[%d] (%s): %s" % (number, dest, exc)) from None
+        prepared.append({"dest": dest, "path": path, "state": state, "data": data, "mode": mode or None,
+                         "uid": _owner_id(item.get("owner"), "owner", number),
+                         "gid": _owner_id(item.get("group"), "group", number)})
+    return prepared
+
+
+def _target(entry):
+    """(mode, uid, gid) the file must have: what was asked, else what the existing file has."""
+    try:
+        info = os.stat(entry["path"])
+    except OSError:
+        info = None
+    current = stat.S_IMODE(info.st_mode) if info else 0o644
+    mode = resolve_mode(entry["mode"], current) if entry["mode"] is not None else current
+    uid = entry["uid"] if entry["uid"] != -1 else (info.st_uid if info else -1)
+    gid = entry["gid"] if entry["gid"] != -1 else (info.st_gid if info else -1)
+    return mode, uid, gid
 
 
 def needs_change(entry):
-    """True when the file's bytes, mode, owner or group differ from the entry."""
-    path = entry["dest"]
+    """True when the file's bytes, mode, owner or group differ from the entry (or it must go)."""
+    path = entry["path"]
+    if entry["state"] == "absent":
+        return os.path.lexists(path)
     if not os.path.isfile(path):
         return True
     with open(path, "rb") as handle:
-        if handle.read() != entry["content"].encode("utf-8"):
+        if handle.read() != entry["data"]:
             return True
     info = os.stat(path)
-    uid, gid = _ids(entry)
-    return (info.st_mode & 0o7777) != _mode(entry) or uid not in (-1, info.st_uid) or gid not in (-1, info.st_gid)
+    mode, uid, gid = _target(entry)
+    return stat.S_IMODE(info.st_mode) != mode or uid not in (-1, info.st_uid) or gid not in (-1, info.st_gid)
 
 
 def write(entry, root=None, source_dir=None):
-    """Write one file atomically (under ``root`` instead of its place when staging)."""
-    path = entry["dest"]
+    """Write (or remove) one file atomically (under ``root`` instead of its place when staging)."""
+    path = entry["path"]
+    mode, uid, gid = _target(entry)
     if root is not None:
-        path = os.path.join(root, os.path.relpath(path, source_dir))
+        path = os.path.join(root, os.path.relpath(entry["path"], source_dir))
+    if entry["state"] == "absent":
+        if os.path.lexists(path):
+            os.unlink(path)
+        return
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory)
-    uid, gid = _ids(entry)
-    transaction.write_atomic(path, entry["content"].encode("utf-8"), _mode(entry), uid, gid)
+    transaction.write_atomic(path, entry["data"], mode, uid, gid)
 
 
 def _summary(findings):
@@ -154,11 +260,12 @@ def health(settings, run_command):
         options = {key: value for key, value in check.items() if key in CHECK_OPTIONS and value is not None}
         spec = http_probe.CheckSpec(curl=settings.curl, **options)
         result = http_probe.run(spec, run_command)
-        results.append({"url": spec.url, "ok": result["ok"], "status": result["status"],
+        shown = addresses.redact(spec.url)  # never a password in a result or a message
+        results.append({"url": shown, "ok": result["ok"], "status": result["status"],
                         "attempts": result["attempts"], "elapsed": result["elapsed"], "error": result["error"]})
         if not result["ok"]:
             raise StepFailed("health check", "%s %s after %d attempt%s: %s" % (
-                spec.method, spec.url, result["attempts"], "" if result["attempts"] == 1 else "s", result["error"]))
+                spec.method, shown, result["attempts"], "" if result["attempts"] == 1 else "s", result["error"]))
     return results
 
 
@@ -169,41 +276,109 @@ def _facts(settings):
         return {}
 
 
+class Stopped(Exception):
+    """The deploy stopped before its snapshot: nothing on the host was changed."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP during a deploy (SIGINT arrives as KeyboardInterrupt)."""
+
+
 def run(settings, run_command, check_mode=False):
-    """Deploy; returns a result dict (``failed`` and ``msg`` say what went wrong)."""
+    """Deploy; returns a result dict (``failed`` and ``msg`` say what went wrong).
+
+    Raises Stopped when it stops before the snapshot (nothing was changed).
+    """
     result = {"changed": False, "failed": False, "ok": True, "msg": "", "recovered": [], "changing": [], "diff": [],
               "findings": [], "probes": [], "health": [], "steps": [], "snapshot": None}
+    if check_mode:
+        return _run(settings, run_command, result, check_mode=True)
+    with _host_lock(settings), _interrupts_raise():
+        return _run(settings, run_command, result)
+
+
+@contextlib.contextmanager
+def _host_lock(settings):
+    """One deploy per host and backup directory at a time; the second waits, then says why it stops."""
+    lock_path = os.path.join(settings.backup_dir, ".lock")
+    try:
+        transaction.check_trusted(settings.backup_dir)
+        if not os.path.isdir(settings.backup_dir):
+            os.makedirs(settings.backup_dir, 0o700)
+            os.chmod(settings.backup_dir, 0o700)
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole deploy, closed below
+    except (OSError, transaction.TransactionError) as exc:
+        raise Stopped("cannot use the backup directory %s: %s" % (settings.backup_dir, exc)) from exc
+    with handle:  # closing releases the lock
+        deadline = time.monotonic() + settings.lock_timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Stopped("another deploy to this host has held %s for %.0f s (lock_timeout); "
+                                  "try again when it ends" % (lock_path, settings.lock_timeout)) from None
+                time.sleep(0.1)
+        yield
+
+
+@contextlib.contextmanager
+def _interrupts_raise():
+    """SIGTERM and SIGHUP interrupt the deploy like Ctrl-C, so that it rolls back before it ends."""
+    def interrupt(number, _frame):
+        raise Interrupted("signal %d" % number)
+    previous = {}
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[number] = signal.signal(number, interrupt)
+        except ValueError:  # not the main thread: leave signals alone
+            pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _run(settings, run_command, result, check_mode=False):
     started = time.monotonic()
 
     def step(name):
         result["steps"].append({"name": name, "at": round(time.monotonic() - started, 3)})
 
-    if transaction.active(settings.backup_dir) is not None:
+    try:
+        unfinished = transaction.journal_of(settings.backup_dir)
+    except (OSError, ValueError, transaction.TransactionError) as exc:
+        raise Stopped("cannot read the backup directory: %s" % exc) from exc
+    if unfinished is not None:
         step("recover")
         if not check_mode:
-            result["recovered"] = transaction.rollback(settings.backup_dir) or ["(all files were intact)"]
-            result["changed"] = True
+            _recover(settings, run_command, result, unfinished)
     step("plan")
-    result["changing"] = [entry["dest"] for entry in settings.files if needs_change(entry)]
+    try:
+        result["changing"] = [entry["path"] for entry in settings.files if needs_change(entry)]
+    except OSError as exc:
+        raise Stopped("cannot read a managed file: %s" % exc) from exc
     if not result["changing"]:
         return _unchanged(settings, run_command, result, step)
     result["changed"] = True
     if check_mode:
         return _staged(settings, result, step)
     before = _facts(settings)
+    _check_space(settings, result["changing"])
     step("snapshot")
     try:
         journal = transaction.begin(settings.backup_dir, result["changing"], settings.config)
     except (transaction.TransactionError, OSError) as exc:
-        result.update(failed=True, changed=False, msg="snapshot failed, nothing was written: %s (backup_dir: %s)"
-                      % (exc, settings.backup_dir))
-        return result
+        raise Stopped("snapshot failed: %s (backup_dir: %s)" % (exc, settings.backup_dir)) from exc
     result["snapshot"] = journal["name"]
     reloaded = False
     try:
         step("write")
+        transaction.mark(settings.backup_dir, "writing")
         for entry in settings.files:
-            if entry["dest"] in result["changing"]:
+            if entry["path"] in result["changing"]:
                 write(entry)
         step("validation")
         report, result["probes"] = validate(settings)
@@ -214,22 +389,74 @@ def run(settings, run_command, check_mode=False):
                 len(blocking), "" if len(blocking) == 1 else "s", settings.fail_on, _summary(blocking)))
         result["diff"] = backends.semantic_diff(before, facts.model_facts(report.model))
         step("reload")
+        transaction.mark(settings.backup_dir, "reloading")
         reloaded = True
         reload(settings, run_command)
+        transaction.mark(settings.backup_dir, "reloaded")
         step("health check")
         result["health"] = health(settings, run_command)
         step("commit")
         transaction.commit(settings.backup_dir, settings.keep)
-    except Exception as exc:  # every failure after the snapshot restores it
-        failure = exc if isinstance(exc, StepFailed) else StepFailed(result["steps"][-1]["name"], exc)
+    except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
+        if isinstance(exc, StepFailed):
+            failure = exc
+        elif isinstance(exc, (KeyboardInterrupt, Interrupted)):
+            failure = StepFailed(result["steps"][-1]["name"], "interrupted (%s)" % (exc or "Ctrl-C"))
+        else:
+            failure = StepFailed(result["steps"][-1]["name"], "%s: %s" % (type(exc).__name__, exc))
         _roll_back(settings, run_command, result, failure, reloaded, step)
     return result
+
+
+def _recover(settings, run_command, result, journal):
+    """Finish a deploy that died: put its snapshot back and, if it had reached the reload, reload
+    nginx onto the restored files and check them."""
+    managed = {entry["path"] for entry in settings.files}
+    tree = os.path.dirname(os.path.abspath(settings.config)) + os.sep
+    foreign = [f["path"] for f in journal.get("files", ())
+               if f["path"] not in managed and not f["path"].startswith(tree)]
+    if foreign:
+        raise Stopped("the unfinished transaction %s names files this deploy does not manage (%s); "
+                      "refusing to replay it" % (journal.get("name"), ", ".join(foreign[:3])))
+    try:
+        restored = transaction.rollback(settings.backup_dir)
+    except (OSError, transaction.TransactionError) as exc:
+        raise Stopped("recovering the unfinished transaction %s failed: %s" % (journal.get("name"), exc)) from exc
+    result["recovered"] = restored or ["(all files were intact)"]
+    result["changed"] = True
+    if journal.get("state") in ("reloading", "reloaded"):
+        try:
+            reload(settings, run_command)
+            health(settings, run_command)
+        except StepFailed as failure:
+            raise Stopped("restored the files of the unfinished transaction %s, but nginx is not healthy on "
+                          "them: %s" % (journal.get("name"), failure)) from None
+        result["recovered"].append("(nginx reloaded onto the restored files)")
+
+
+def _check_space(settings, paths):
+    """Refuse to start when a file system cannot hold the new files next to the old ones."""
+    needed = {}
+    for entry in settings.files:
+        if entry["path"] in paths and entry["data"] is not None:
+            directory = os.path.dirname(entry["path"])
+            while not os.path.isdir(directory):
+                directory = os.path.dirname(directory)
+            device = os.stat(directory).st_dev
+            needed.setdefault(device, [directory, 0])[1] += len(entry["data"])
+    for directory, size in needed.values():
+        info = os.statvfs(directory)
+        free = info.f_bavail * info.f_frsize
+        if free < 2 * size + 1024 * 1024:
+            raise Stopped("not enough space on the file system of %s: %d bytes free, the new files need %d "
+                          "(and as much again for the snapshot)" % (directory, free, size))
 
 
 def _roll_back(settings, run_command, result, failure, reloaded, step):
     rollback_started = time.monotonic()
     step("rollback")
     transaction.rollback(settings.backup_dir)
+    transaction.prune(settings.backup_dir, settings.keep)
     outcome = "nginx was not reloaded"
     if reloaded:
         try:
@@ -274,14 +501,14 @@ def _staged(settings, result, step):
         shutil.copytree(live_dir, staged_dir, symlinks=True)
         mapping = {live_dir: staged_dir}
         for number, entry in enumerate(settings.files):
-            if entry["dest"] not in result["changing"]:
+            if entry["path"] not in result["changing"]:
                 continue
-            if entry["dest"].startswith(live_dir + os.sep):
+            if entry["path"].startswith(live_dir + os.sep):
                 write(entry, staged_dir, live_dir)
             else:  # a file outside the folder stands in for itself
                 elsewhere = os.path.join(stage, "file-%d" % number)
-                mapping[entry["dest"]] = os.path.join(elsewhere, os.path.basename(entry["dest"]))
-                write(entry, elsewhere, os.path.dirname(entry["dest"]))
+                mapping[entry["path"]] = os.path.join(elsewhere, os.path.basename(entry["path"]))
+                write(entry, elsewhere, os.path.dirname(entry["path"]))
         report, _probes = validate(settings, mapping)
         result["findings"] = [f.as_dict() for f in report.findings]
         result["diff"] = backends.semantic_diff(_facts(settings), facts.model_facts(report.model))

@@ -46,6 +46,20 @@ class CheckSpec:
         self.curl = curl
 
 
+def secrets_of(check):
+    """What a health check holds that must never be shown: the URL's password, header values."""
+    secrets = []
+    url = str(check.get("url") or "")
+    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#@]*)@", url)
+    if match and ":" in match.group(1):
+        secrets.append(match.group(1).split(":", 1)[1])
+    headers = check.get("headers") or {}
+    if isinstance(headers, dict):
+        secrets.extend(str(value) for value in headers.values())
+    # Very short values ("1") would mask unrelated text everywhere; they are not secrets anyway.
+    return [secret for secret in secrets if len(secret) >= 4]
+
+
 def url_problems(url):
     """Problems of a health-check URL: the engine's judgement plus the scheme."""
     endpoint = addresses.parse_endpoint(url)

@@ -49,7 +49,22 @@ def read_pid(path):
             pid = int(handle.read().strip())
     except (OSError, ValueError):
         return None
-    return pid if is_alive(pid) else None
+    return pid if is_alive(pid) and is_nginx_master(pid) else None
+
+
+def is_nginx_master(pid):
+    """Whether ``pid`` is an nginx master process: a stale pid file's number may belong to anything now.
+
+    nginx renames its master "nginx: master process ..."; without /proc there is nothing to ask.
+    """
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            command = handle.read()
+    except FileNotFoundError:
+        return not os.path.isdir("/proc/self")  # no /proc at all (not Linux): trust the pid file
+    except OSError:
+        return False
+    return command.startswith(b"nginx: master process")
 
 
 def is_alive(pid):

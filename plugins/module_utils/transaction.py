@@ -54,11 +54,31 @@ def write_atomic(path, data, mode=0o600, uid=-1, gid=-1):
         raise
 
 
+def check_trusted(backup_dir):
+    """Refuse a backup directory someone else could have written a journal into.
+
+    A journal says which bytes go back to which paths; replaying one planted by another user
+    would let them write chosen bytes to chosen files as root.
+    """
+    if not os.path.isdir(backup_dir):
+        return
+    info = os.lstat(backup_dir)
+    if stat.S_ISLNK(info.st_mode):
+        raise TransactionError("backup directory %s is a symbolic link; refusing to trust it" % backup_dir)
+    if info.st_uid != os.geteuid():
+        raise TransactionError("backup directory %s belongs to uid %d, not to the user running the deploy "
+                               "(uid %d); refusing to trust it" % (backup_dir, info.st_uid, os.geteuid()))
+    if info.st_mode & 0o022:
+        raise TransactionError("backup directory %s can be written by others (mode %04o); refusing to trust it: "
+                               "chmod 700 it, after checking what is in it" % (backup_dir, stat.S_IMODE(info.st_mode)))
+
+
 def active(backup_dir):
     """The open transaction's folder, or None."""
     marker = os.path.join(backup_dir, ACTIVE)
     if not os.path.exists(marker):
         return None
+    check_trusted(backup_dir)
     with open(marker) as handle:
         name = handle.read().strip()
     folder = os.path.join(backup_dir, name)
@@ -67,13 +87,19 @@ def active(backup_dir):
     return folder
 
 
-def begin(backup_dir, paths, label=""):
-    """Snapshot ``paths``; returns the journal. Fails if one is already open."""
+def begin(backup_dir, paths, label="", manage_dirs=True):
+    """Snapshot ``paths``; returns the journal. Fails if one is already open.
+
+    Folders that must be created for a new path are recorded, so that a rollback removes
+    them again (``manage_dirs``).
+    """
+    check_trusted(backup_dir)
     if active(backup_dir) is not None:
         raise TransactionError("a transaction is already open in %s; recover it first" % backup_dir)
     if not os.path.isdir(backup_dir):
         try:
             os.makedirs(backup_dir, 0o700)
+            os.chmod(backup_dir, 0o700)  # whatever the umask
         except OSError as exc:
             raise TransactionError("cannot create backup directory %s: %s" % (backup_dir, exc.strerror or exc)) from exc
     if not os.access(backup_dir, os.W_OK | os.X_OK):
@@ -88,17 +114,19 @@ def begin(backup_dir, paths, label=""):
             path = os.path.abspath(path)
             entry = {"path": path, "existed": os.path.lexists(path)}
             if entry["existed"]:
-                info = os.stat(path)
+                info = os.lstat(path)
                 if not stat.S_ISREG(info.st_mode):
                     raise TransactionError("%s is not a regular file; refusing to manage it" % path)
                 copy = os.path.join(folder, "%04d" % index)
-                shutil.copyfile(path, copy)
+                _copy_private(path, copy)
                 entry.update(copy=os.path.basename(copy), sha256=_sha256(copy), mode=stat.S_IMODE(info.st_mode),
-                             uid=info.st_uid, gid=info.st_gid)
+                             uid=info.st_uid, gid=info.st_gid, xattrs=_user_xattrs(path))
                 if entry["sha256"] != _sha256(path):
                     raise TransactionError("%s changed while it was being backed up" % path)
+            elif manage_dirs:
+                entry["created_dirs"] = _missing_dirs(os.path.dirname(path))
             entries.append(entry)
-        journal = {"name": name, "label": label, "started": time.time(), "files": entries}
+        journal = {"name": name, "label": label, "started": time.time(), "files": entries, "state": "snapshot"}
         write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
         write_atomic(os.path.join(backup_dir, ACTIVE), name.encode() + b"\n", 0o644)
     except BaseException:
@@ -125,8 +153,7 @@ def rollback(backup_dir):
             copy = os.path.join(folder, entry["copy"])
             with open(copy, "rb") as handle:
                 data = handle.read()
-            if os.path.lexists(path) and os.path.isfile(path) and _sha256(path) == entry["sha256"] \
-                    and stat.S_IMODE(os.stat(path).st_mode) == entry["mode"]:
+            if _intact(path, entry):
                 continue
             directory = os.path.dirname(path)
             if not os.path.isdir(directory):
@@ -136,16 +163,86 @@ def rollback(backup_dir):
                 os.chown(path, entry["uid"], entry["gid"])
             except PermissionError:
                 pass  # not root: the file keeps our ownership, as it had before
+            _set_user_xattrs(path, entry.get("xattrs") or {})
             if _sha256(path) != entry["sha256"]:
                 raise TransactionError("restoring %s did not give back the same bytes" % path)
             touched.append(path)
-        elif os.path.lexists(path):
-            os.unlink(path)
-            touched.append(path)
+        else:
+            if os.path.lexists(path):
+                os.unlink(path)
+                touched.append(path)
+            for directory in reversed(entry.get("created_dirs") or ()):
+                try:
+                    os.rmdir(directory)  # only if empty: something else may have been put there since
+                except OSError:
+                    break
     journal["rolled_back"] = time.time()
     write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
     os.unlink(os.path.join(backup_dir, ACTIVE))
     return touched
+
+
+def mark(backup_dir, state):
+    """Record how far the open transaction got (``writing``, ``reloading``): recovery reads it."""
+    folder = active(backup_dir)
+    if folder is None:
+        return
+    journal = _load(folder)
+    journal["state"] = state
+    write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
+
+
+def journal_of(backup_dir):
+    """The open transaction's journal, or None."""
+    folder = active(backup_dir)
+    return None if folder is None else _load(folder)
+
+
+def _intact(path, entry):
+    """True when ``path`` is exactly what the snapshot holds: bytes, mode, owner and group."""
+    if not os.path.lexists(path) or os.path.islink(path) or not os.path.isfile(path):
+        return False
+    info = os.stat(path)
+    return (_sha256(path) == entry["sha256"] and stat.S_IMODE(info.st_mode) == entry["mode"]
+            and (info.st_uid, info.st_gid) == (entry["uid"], entry["gid"])
+            and _user_xattrs(path) == (entry.get("xattrs") or {}))
+
+
+def _copy_private(source, copy):
+    """Copy bytes into a file only the owner can read (the snapshot of a 0600 file stays 0600)."""
+    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out, open(source, "rb") as handle:
+        shutil.copyfileobj(handle, out)
+
+
+def _missing_dirs(directory):
+    """The folders, outermost first, that do not exist on the way to ``directory``."""
+    missing = []
+    while directory and not os.path.isdir(directory):
+        missing.insert(0, directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return missing
+
+
+def _user_xattrs(path):
+    """The user.* extended attributes of a file (others belong to the system)."""
+    if not hasattr(os, "listxattr"):
+        return {}
+    try:
+        return {name: os.getxattr(path, name).hex() for name in os.listxattr(path) if name.startswith("user.")}
+    except OSError:
+        return {}
+
+
+def _set_user_xattrs(path, attributes):
+    for name, value in attributes.items():
+        try:
+            os.setxattr(path, name, bytes.fromhex(value))
+        except OSError:
+            pass  # a file system without user xattrs had none to restore
 
 
 def commit(backup_dir, keep=5):

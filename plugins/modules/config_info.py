@@ -46,7 +46,7 @@ options:
     type: str
     default: nginx
 requirements:
-  - crossplane (Python library) on the target
+  - crossplane (Python library) on the controller; the action plugin ships it to the target for each run
 attributes:
   check_mode:
     support: full

@@ -22,7 +22,19 @@ description:
     nothing on the host changes.
 options:
   files:
-    description: The files, rendered. Each has C(dest) and C(content), and optionally C(mode), C(owner), C(group).
+    description:
+      - The files. Each has C(dest) and either C(content), C(content_base64) or C(src), and optionally C(mode)
+        (C(0644) or symbolic such as C(u=rw,g=r,o=r)), C(owner), C(group) and C(state).
+      - C(src) is rendered on the controller before the host is touched, with Ansible's template lookup when it
+        ends in C(.j2) or C(template) is true, else read as a plain file (bytes that are not UTF-8, which
+        nginx accepts, travel as C(content_base64)).
+      - Without C(mode), C(owner) or C(group), an existing file keeps its own; a new file gets C(0644) and the
+        deploying user.
+      - C(dest) must be an absolute path inside the folder of O(config) unless O(allow_outside) is set, and each
+        file may be given once.
+      - A C(dest) that is a symbolic link (a C(sites-enabled) entry) is written through: the file it points
+        to changes, the link stays, and a rollback restores exactly that.
+      - C(state=absent) removes the file in the same transaction (a site disabled), restored on failure.
     type: list
     elements: dict
     required: true
@@ -86,11 +98,21 @@ options:
     type: path
     default: /var/backups/preflight-nginx
   keep:
-    description: How many snapshots to keep.
+    description: How many snapshots to keep, committed and rolled back alike.
     type: int
     default: 5
+  allow_outside:
+    description: Allow a C(dest) outside the folder of O(config) (an include elsewhere).
+    type: bool
+    default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for another deploy on the same host (and O(backup_dir)) to finish. Deploys to one host
+        never interleave; the second waits, then fails saying so.
+    type: float
+    default: 60
 requirements:
-  - crossplane (Python library) and curl on the host
+  - crossplane (Python library) on the controller (shipped to the host for the run); nginx and curl on the host
 attributes:
   check_mode:
     support: full
@@ -187,22 +209,21 @@ def main():
             health_checks=dict(type="list", elements="dict", default=[]),
             backup_dir=dict(type="path", default="/var/backups/preflight-nginx"),
             keep=dict(type="int", default=5),
+            allow_outside=dict(type="bool", default=False),
+            lock_timeout=dict(type="float", default=60),
         ),
         supports_check_mode=True,
     )
     if not nginx_config.HAS_CROSSPLANE:
         module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
     params = module.params
-    for index, entry in enumerate(params["files"]):
-        if not entry.get("dest") or entry.get("content") is None:
-            module.fail_json(msg="files[%d]: needs dest and content" % index)
-        if not isinstance(entry["content"], str):
-            module.fail_json(msg="files[%d]: content must be text" % index)
     for index, check in enumerate(params["health_checks"]):
         unknown = sorted(set(check) - set(deploy.CHECK_OPTIONS))
         if not check.get("url") or unknown:
             module.fail_json(msg="health_checks[%d]: %s" % (
                 index, "needs a url" if not check.get("url") else "unknown options: %s" % ", ".join(unknown)))
+        for secret in deploy.http_probe.secrets_of(check):
+            module.no_log_values.add(secret)  # masked in every message, and in the invocation at -vvv
         problems = deploy.http_probe.url_problems(check["url"])
         if problems:
             module.fail_json(msg="health_checks[%d]: %s (%s)" % (index, problems[0]["message"], problems[0]["hint"]))
@@ -210,23 +231,38 @@ def main():
         engine.resolve_rule_ids(params["rules"])
     except ValueError as exc:
         module.fail_json(msg="rules: %s" % exc)
-    curl = module.get_bin_path("curl") or "curl"
+    # Every tool the run needs is found before anything is touched.
+    missing = []
     nginx = module.get_bin_path(params["nginx_binary"], opt_dirs=["/usr/sbin", "/usr/local/sbin"])
-    settings = deploy.Settings(
-        files=params["files"], config=params["config"], prefix=params["prefix"],
-        nginx_binary=nginx or params["nginx_binary"], nginx_test=params["nginx_test"], fail_on=params["fail_on"],
-        skip_rules=params["rules"], probe=params["probe_backends"], probe_timeout=params["probe_timeout"],
-        reload_method=params["reload_method"], service=params["service"], pid_file=params["pid_file"],
-        reload_timeout=params["reload_timeout"], health_checks=params["health_checks"],
-        backup_dir=params["backup_dir"], keep=params["keep"], curl=curl)
+    if nginx is None and (params["nginx_test"] or params["reload_method"] == "signal"):
+        missing.append("nginx (nginx_binary=%s), to test the new configuration before nginx sees it"
+                       % params["nginx_binary"])
+    curl = module.get_bin_path("curl")
+    if curl is None and params["health_checks"]:
+        missing.append("curl, for the health checks")
+    if params["reload_method"] == "systemd" and module.get_bin_path("systemctl") is None:
+        missing.append("systemctl, for reload_method=systemd (use reload_method=signal without systemd)")
+    if missing:
+        module.fail_json(msg="nothing was changed: the host lacks %s" % "; ".join(missing))
+    try:
+        settings = deploy.Settings(
+            files=params["files"], config=params["config"], prefix=params["prefix"],
+            nginx_binary=nginx or params["nginx_binary"], nginx_test=params["nginx_test"], fail_on=params["fail_on"],
+            skip_rules=params["rules"], probe=params["probe_backends"], probe_timeout=params["probe_timeout"],
+            reload_method=params["reload_method"], service=params["service"], pid_file=params["pid_file"],
+            reload_timeout=params["reload_timeout"], health_checks=params["health_checks"],
+            backup_dir=params["backup_dir"], keep=params["keep"], curl=curl or "curl",
+            allow_outside=params["allow_outside"], lock_timeout=params["lock_timeout"])
+    except deploy.InputError as exc:
+        module.fail_json(msg="nothing was changed: %s" % exc)
 
     def run_command(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
     try:
         result = deploy.run(settings, run_command, check_mode=module.check_mode)
-    except (engine.ConfigLoadError, deploy.transaction.TransactionError, OSError, KeyError) as exc:
-        module.fail_json(msg="deploy stopped before writing anything: %s" % exc)
+    except deploy.Stopped as exc:  # before the snapshot: the host is as it was
+        module.fail_json(msg="nothing was changed: %s" % exc)
     if result.pop("failed"):
         result["ok"] = False
         module.fail_json(**result)

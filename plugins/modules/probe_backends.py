@@ -33,7 +33,7 @@ options:
     choices: [warning, error]
     default: warning
 requirements:
-  - crossplane (Python library) on the target
+  - crossplane (Python library) on the controller; the action plugin ships it to the target for each run
 attributes:
   check_mode:
     support: full

@@ -122,7 +122,7 @@ options:
     type: float
     default: 1
 requirements:
-  - crossplane (Python library) on the target
+  - crossplane (Python library) on the controller; the action plugin ships it to the target for each run
 attributes:
   check_mode:
     support: full

@@ -10,10 +10,11 @@ from ansible_collections.preflight.nginx.plugins.module_utils import deploy, tra
 
 def test_needs_change_compares_bytes_and_mode(tmp_path):
     path = tmp_path / "site.conf"
-    entry = {"dest": str(path), "content": "server 127.0.0.1:8081;\n", "mode": "0640"}
+    content = "server 127.0.0.1:8081;\n"
+    entry = deploy.prepare([{"dest": str(path), "content": content, "mode": "0640"}], str(tmp_path / "nginx.conf"))[0]
     assert deploy.needs_change(entry)
     deploy.write(entry)
-    assert path.read_text() == entry["content"] and stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert path.read_text() == content and stat.S_IMODE(os.stat(path).st_mode) == 0o640
     assert not deploy.needs_change(entry)
     os.chmod(path, 0o644)
     assert deploy.needs_change(entry)

@@ -1,0 +1,352 @@
+"""The gate's promise under faults, interrupts and attack, on a real nginx with real curl.
+
+The promise: a bad config is never left live; the previous files come back byte-identical with
+mode, owner, links and xattrs; nothing is left behind; the message says truthfully what happened;
+no secret is printed; nothing outside the managed files is touched.
+"""
+
+import base64
+import fcntl
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.preflight.nginx.plugins.module_utils import deploy, transaction
+from tests.conftest import COLLECTIONS, nginx_binary
+from tests.functional.test_ansible import playbook
+from tests.functional.test_http_check import free_port
+
+OLD = 'server {\n    listen 127.0.0.1:%d;\n    location / { return 200 "old\\n"; }\n}\n'
+NEW = OLD.replace('"old', '"new')
+BAD = OLD.replace("return 200", "proxy_pass http://0:8082; return 200")  # the incident: rules block it
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="changes owners: needs root")
+
+
+@pytest.fixture
+def site(tmp_path, nginx):
+    """A live nginx whose only site (sites-available/shop, linked from sites-enabled) answers "old"."""
+    conf_dir = tmp_path / "nginx"
+    for folder in ("logs", "sites-available", "sites-enabled", "conf.d"):
+        (conf_dir / folder).mkdir(parents=True)
+    port = free_port()
+    main = conf_dir / "nginx.conf"
+    main.write_text("pid nginx.pid;\nerror_log logs/error.log;\nevents { worker_connections 16; }\n"
+                    "http {\n    access_log off;\n    include conf.d/*.conf;\n    include sites-enabled/*;\n}\n")
+    target = conf_dir / "sites-available" / "shop"
+    target.write_text(OLD % port)
+    os.symlink(str(target), str(conf_dir / "sites-enabled" / "shop"))
+    subprocess.run([nginx, "-c", str(main), "-p", str(conf_dir) + "/"], check=True)
+    site = {"dir": conf_dir, "main": main, "port": port, "target": target, "link": conf_dir / "sites-enabled" / "shop",
+            "backups": tmp_path / "backups", "nginx": nginx}
+    assert serves(site) == "old"
+    yield site
+    subprocess.run([nginx_binary(), "-c", str(main), "-p", str(conf_dir) + "/", "-s", "quit"], check=False)
+
+
+def serves(site):
+    proc = subprocess.run(["curl", "-s", "--max-time", "3", "http://127.0.0.1:%d/" % site["port"]],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip()
+
+
+def settings(site, files, **options):
+    values = dict(config=str(site["main"]), prefix=str(site["dir"]), nginx_binary=site["nginx"],
+                  nginx_test=True, probe="none", reload_method="signal", reload_timeout=5,
+                  backup_dir=str(site["backups"]), keep=5,
+                  health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "new", "retries": 0}])
+    values.update(options)
+    return deploy.Settings(files=files, **values)
+
+
+def run(site, files, **options):
+    return deploy.run(settings(site, files, **options), deploy.subprocess_runner)
+
+
+def snapshot_of(path):
+    info = os.lstat(path)
+    return (open(path, "rb").read(), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
+
+
+# --- modes, owners, xattrs, links ---------------------------------------------------------------------
+
+@root_only
+def test_a_deploy_keeps_the_mode_and_owner_of_the_file_it_replaces(site):
+    conf = site["dir"] / "conf.d" / "extra.conf"
+    conf.write_text("# nothing yet\n")
+    os.chmod(conf, 0o600)
+    os.chown(conf, 65534, 65534)
+    result = run(site, [{"dest": str(conf), "content": "# tuned\n"}], health_checks=[])
+    assert not result["failed"], result
+    assert snapshot_of(conf)[1:] == (0o600, 65534, 65534)
+    result = run(site, [{"dest": str(conf), "content": "# tuned\n", "mode": "u=rw,g=r,o=r"}], health_checks=[])
+    assert not result["failed"] and stat.S_IMODE(os.stat(conf).st_mode) == 0o644
+
+
+def test_snapshots_are_private_whatever_the_umask(site):
+    conf = site["dir"] / "conf.d" / "secret.conf"
+    conf.write_text("# a secret of sorts\n")
+    os.chmod(conf, 0o600)
+    previous = os.umask(0)
+    try:
+        result = run(site, [{"dest": str(conf), "content": "# changed\n"}, {"dest": str(site["link"]), "content": BAD
+                                                                           % site["port"]}])
+    finally:
+        os.umask(previous)
+    assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
+    assert stat.S_IMODE(os.stat(site["backups"]).st_mode) == 0o700
+    folder = site["backups"] / result["snapshot"]
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    copies = [p for p in folder.iterdir() if p.name != "journal.json"]
+    assert copies and all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in copies)
+
+
+@root_only
+def test_an_owner_only_change_that_fails_is_restored(site):
+    before = snapshot_of(site["target"])
+    result = run(site, [{"dest": str(site["link"]), "content": site["target"].read_text(), "owner": "nobody"},
+                        {"dest": str(site["dir"] / "conf.d" / "bad.conf"), "content": "upstream u { server 0:80; }\n"}])
+    assert result["failed"]
+    assert snapshot_of(site["target"]) == before and not (site["dir"] / "conf.d" / "bad.conf").exists()
+
+
+def test_user_xattrs_come_back_with_the_rollback(site):
+    try:
+        os.setxattr(site["target"], "user.owner-team", b"payments")
+    except OSError:
+        pytest.skip("this file system has no user xattrs")
+    result = run(site, [{"dest": str(site["link"]), "content": BAD % site["port"]}])
+    assert result["failed"]
+    assert os.getxattr(site["target"], "user.owner-team") == b"payments"
+
+
+def test_a_sites_enabled_link_is_written_through_and_stays_a_link(site):
+    result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}])
+    assert not result["failed"], result["msg"]
+    assert os.path.islink(site["link"]) and site["target"].read_text() == NEW % site["port"]
+    assert serves(site) == "new"
+    result = run(site, [{"dest": str(site["link"]), "content": BAD % site["port"]}])
+    assert result["failed"] and os.path.islink(site["link"])
+    assert site["target"].read_text() == NEW % site["port"] and serves(site) == "new"
+
+
+def test_disabling_a_site_is_part_of_the_transaction(site):
+    extra = site["dir"] / "conf.d" / "extra.conf"
+    extra.write_text("# kept\n")
+    result = run(site, [{"dest": str(extra), "state": "absent"},
+                        {"dest": str(site["link"]), "content": BAD % site["port"]}])
+    assert result["failed"] and extra.read_text() == "# kept\n"
+    result = run(site, [{"dest": str(extra), "state": "absent"}], health_checks=[])
+    assert not result["failed"] and not extra.exists()
+
+
+# --- leftovers ---------------------------------------------------------------------------------------
+
+def test_folders_made_for_a_new_file_go_away_with_the_rollback(site):
+    new = site["dir"] / "conf.d" / "teams" / "payments" / "api.conf"
+    result = run(site, [{"dest": str(new), "content": "upstream api { server 0:9000; }\n"}])
+    assert result["failed"] and not (site["dir"] / "conf.d" / "teams").exists()
+
+
+def test_keep_also_bounds_the_failed_snapshots(site):
+    for _attempt in range(4):
+        result = run(site, [{"dest": str(site["link"]), "content": BAD % site["port"]}], keep=2)
+        assert result["failed"]
+    assert len([d for d in os.listdir(site["backups"]) if d.startswith("txn-")]) == 2
+
+
+# --- inputs -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("item, message", [
+    ({"dest": "conf.d/x.conf", "content": ""}, "files[0]: dest 'conf.d/x.conf' must be an absolute path"),
+    ({"dest": "/tmp/elsewhere.conf", "content": ""}, "is outside the nginx configuration folder"),
+    ({"dest": "{dir}/conf.d/x.conf", "content": "", "owner": "no-such-user-here"},
+     "files[0]: owner 'no-such-user-here' does not exist on this host"),
+    ({"dest": "{dir}/conf.d/x.conf", "content": "", "mode": "u=banana"}, "invalid mode 'u=banana'"),
+    ({"dest": "{dir}/conf.d/x.conf"}, "needs content (text) or content_base64"),
+    ({"dest": "{dir}/conf.d/x.conf", "content": "", "state": "gone"}, "state must be present or absent"),
+])
+def test_bad_items_are_refused_by_name_before_anything_changes(site, item, message):
+    item = {key: (value.format(dir=site["dir"]) if isinstance(value, str) else value) for key, value in item.items()}
+    with pytest.raises(deploy.InputError, match=re.escape(message)):
+        settings(site, [item])
+    assert not site["backups"].exists()
+
+
+def test_the_same_file_twice_is_refused(site):
+    with pytest.raises(deploy.InputError, match=r"files\[1\]: dest .* is also files\[0\]"):
+        settings(site, [{"dest": str(site["target"]), "content": ""}, {"dest": str(site["link"]), "content": ""}])
+
+
+def test_latin1_content_that_nginx_accepts_is_deployed_byte_for_byte(site):
+    data = "# caf\xe9 \xe0 la carte\n".encode("latin-1")
+    conf = site["dir"] / "conf.d" / "latin1.conf"
+    result = run(site, [{"dest": str(conf), "content_base64": base64.b64encode(data).decode()}], health_checks=[])
+    assert not result["failed"], result["msg"]
+    assert conf.read_bytes() == data
+
+
+# --- concurrency and trust ----------------------------------------------------------------------------
+
+def test_a_second_deploy_waits_then_says_why_it_stops(site):
+    site["backups"].mkdir(mode=0o700)
+    with open(site["backups"] / ".lock", "a+") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        started = time.monotonic()
+        with pytest.raises(deploy.Stopped, match="another deploy to this host has held"):
+            run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], lock_timeout=0.5)
+        assert time.monotonic() - started >= 0.5
+    assert site["target"].read_text() == OLD % site["port"]
+
+
+def test_a_backup_dir_others_can_write_is_not_trusted(site, tmp_path):
+    site["backups"].mkdir()
+    os.chmod(site["backups"], 0o777)
+    victim = tmp_path / "victim"
+    victim.write_text("untouched\n")
+    # Another user plants an open transaction that would write chosen bytes to a chosen path.
+    planted = site["backups"] / "txn-planted"
+    planted.mkdir()
+    (planted / "0000").write_text("owned\n")
+    (planted / "journal.json").write_text(json.dumps({"name": "txn-planted", "files": [
+        {"path": str(victim), "existed": True, "copy": "0000", "sha256": "x", "mode": 0o644, "uid": 0, "gid": 0}]}))
+    (site["backups"] / "ACTIVE").write_text("txn-planted\n")
+    with pytest.raises(deploy.Stopped, match="can be written by others"):
+        run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}])
+    assert victim.read_text() == "untouched\n"
+
+
+def test_recovery_replays_only_files_the_deploy_manages(site, tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("untouched\n")
+    journal = transaction.begin(str(site["backups"]), [str(victim)])
+    victim.write_text("changed by a dead run of something else\n")
+    with pytest.raises(deploy.Stopped, match="names files this deploy does not manage"):
+        run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}])
+    assert transaction.active(str(site["backups"])).endswith(journal["name"])
+
+
+# --- interrupts -----------------------------------------------------------------------------------------
+
+def _deploy_in_a_process(site, files, checks):
+    code = ("import json, sys\nsys.path.insert(0, %r)\n"
+            "from ansible_collections.preflight.nginx.plugins.module_utils import deploy\n"
+            "s = deploy.Settings(**json.loads(sys.argv[1]))\n"
+            "print(json.dumps(deploy.run(s, deploy.subprocess_runner)))\n" % COLLECTIONS)
+    options = dict(files=files, config=str(site["main"]), prefix=str(site["dir"]), nginx_binary=site["nginx"],
+                   probe="none", reload_method="signal", reload_timeout=5, backup_dir=str(site["backups"]),
+                   health_checks=checks)
+    return subprocess.Popen([sys.executable, "-c", code, json.dumps(options)], stdout=subprocess.PIPE, text=True)
+
+
+def _wait_for_state(site, state, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            journal = transaction.journal_of(str(site["backups"]))
+        except (OSError, ValueError, transaction.TransactionError):
+            journal = None
+        if journal and journal.get("state") == state and serves(site) == "new":
+            return
+        time.sleep(0.05)
+    pytest.fail("the deploy never reached %s" % state)
+
+
+# A health check that keeps failing on the new config (it wants "old") and passes at once on the old one.
+def _slow_check(site):
+    return [{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 100, "delay": 0.2,
+             "timeout": 1}]
+
+
+def test_sigterm_during_the_health_check_rolls_back(site):
+    proc = _deploy_in_a_process(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], _slow_check(site))
+    _wait_for_state(site, "reloaded")
+    proc.send_signal(signal.SIGTERM)
+    out, _err = proc.communicate(timeout=30)
+    result = json.loads(out)
+    assert result["failed"] and "interrupted" in result["msg"]
+    assert "previous config restored and healthy" in result["msg"]
+    assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
+    assert transaction.active(str(site["backups"])) is None
+
+
+def test_ctrl_c_during_the_health_check_rolls_back(site):
+    proc = _deploy_in_a_process(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], _slow_check(site))
+    _wait_for_state(site, "reloaded")
+    proc.send_signal(signal.SIGINT)
+    out, _err = proc.communicate(timeout=30)
+    assert "interrupted" in json.loads(out)["msg"]
+    assert serves(site) == "old" and transaction.active(str(site["backups"])) is None
+
+
+def test_a_run_killed_after_the_reload_is_finished_by_the_next_one(site):
+    proc = _deploy_in_a_process(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], _slow_check(site))
+    _wait_for_state(site, "reloaded")
+    proc.kill()
+    proc.wait(timeout=10)
+    assert serves(site) == "new"  # the unchecked config is live: the next run must undo it
+    result = run(site, [{"dest": str(site["link"]), "content": OLD % site["port"]}], health_checks=[])
+    assert not result["failed"], result["msg"]
+    assert "(nginx reloaded onto the restored files)" in result["recovered"]
+    assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+
+
+# --- disk full ------------------------------------------------------------------------------------------
+
+@root_only
+def test_a_full_disk_stops_before_writing_and_says_so(site, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=False).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        (small / "nginx.conf").write_text("events {}\nhttp {}\n")
+        (small / "site.conf").write_text("# old\n")
+        files = [{"dest": str(small / "site.conf"), "content": "# " + "x" * 400000 + "\n"}]
+        with pytest.raises(deploy.Stopped, match="not enough space on the file system"):
+            deploy.run(deploy.Settings(files=files, config=str(small / "nginx.conf"), nginx_test=False, probe="none",
+                                       backup_dir=str(tmp_path / "b")), deploy.subprocess_runner)
+        assert (small / "site.conf").read_text() == "# old\n"
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
+# --- through the module: tools, secrets -----------------------------------------------------------------
+
+def test_the_module_refuses_before_touching_anything_when_a_tool_is_missing(tmp_path, ansible_env, site):
+    tasks = """
+    - preflight.nginx.nginx_deploy:
+        files: [{dest: "%(link)s", content: "whatever"}]
+        config: %(main)s
+        nginx_binary: /nonexistent/nginx
+        reload_method: signal
+        backup_dir: %(backups)s
+      ignore_errors: true
+    - preflight.nginx.nginx_deploy:
+        files: [{dest: "%(link)s", content: "server { listen 127.0.0.1:%(port)d; return 204; }"}]
+        config: %(main)s
+        nginx_binary: %(nginx)s
+        prefix: %(dir)s
+        reload_method: signal
+        probe_backends: none
+        backup_dir: %(backups)s
+        health_checks:
+          - url: "http://deploy:Hunter2Secret@127.0.0.1:%(closed)d/health"
+            headers: {Authorization: "Bearer TokenValue123"}
+            retries: 0
+      ignore_errors: true
+""" % dict(site, closed=free_port())
+    rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-vvv",))
+    assert rc == 0, results  # both tasks ignore their errors
+    assert results[0]["failed"] and results[0]["msg"].startswith("nothing was changed: the host lacks nginx")
+    assert site["target"].read_text() == OLD % site["port"]
+    output = json.dumps(results)
+    assert results[1]["failed"] and "rolled back: health check failed" in results[1]["msg"]
+    assert "Hunter2Secret" not in output and "TokenValue123" not in output
+    assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
