@@ -82,8 +82,8 @@ def main():
     results = {}
     for size in [int(s) for s in args.sizes.split(",")]:
         results[size] = measure(size, args.work, args.nginx)
-        print("%5d files: deploy %.1f s, unchanged %.1f s" % (size, results[size]["deploy"],
-                                                                 results[size]["unchanged"]), flush=True)
+        times = results[size]
+        print("%5d files: deploy %.1f s, unchanged %.1f s" % (size, times["deploy"], times["unchanged"]), flush=True)
     with open(args.output, "w") as handle:
         json.dump(results, handle, indent=1)
 

@@ -79,7 +79,18 @@ def plot(engine, path):
     figure.savefig(path)
 
 
-def render(engine, playbooks, plot_name):
+def gate_files_section(gate_files):
+    """The gate on one host with many files (bench/gate_files_bench.py)."""
+    out = ["", "## Gate: number of files", "",
+           "One host, N site templates rendered on the controller, validated, reloaded and health-checked by",
+           "the gate role through ansible-playbook; then the same run again with nothing to change. Seconds.", "",
+           "| files | deploy | unchanged run |", "|---|---|---|"]
+    for size, times in sorted(gate_files.items(), key=lambda item: int(item[0])):
+        out.append("| %s | %.1f | %.1f |" % (size, times["deploy"], times["unchanged"]))
+    return out
+
+
+def render(engine, playbooks, plot_name, gate_files=None):
     sizes = [str(s) for s in engine["sizes"]]
     tools = engine["tools"]
     out = ["# Performance", "",
@@ -170,6 +181,8 @@ def render(engine, playbooks, plot_name):
         if playbooks.get("rollback"):
             out += ["", "Rollback, failed health check to the old config healthy again: %s s."
                     % fmt(playbooks["rollback"])]
+    if gate_files:
+        out += gate_files_section(gate_files)
     out += ["", "## Targets", "", TARGETS.rstrip("\n")]
     out.extend(targets(engine, playbooks))
     return "\n".join(out) + "\n"
@@ -209,6 +222,7 @@ def main(argv=None):
     parser.add_argument("--markdown", required=True)
     parser.add_argument("--plot", required=True)
     parser.add_argument("--notes", help="a Markdown file appended to the page (analysis of the numbers)")
+    parser.add_argument("--gate-files", help="bench/gate_files_bench.py's JSON")
     args = parser.parse_args(argv)
     with open(args.engine) as handle:
         engine = json.load(handle)
@@ -216,8 +230,13 @@ def main(argv=None):
     if args.playbooks and os.path.exists(args.playbooks):
         with open(args.playbooks) as handle:
             playbooks = json.load(handle)
+    gate_files = None
+    if args.gate_files and os.path.exists(args.gate_files):
+        with open(args.gate_files) as handle:
+            gate_files = json.load(handle)
     plot(engine, args.plot)
-    text = render(engine, playbooks, os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.markdown))))
+    text = render(engine, playbooks, os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.markdown))),
+                  gate_files)
     if args.notes and os.path.exists(args.notes):
         with open(args.notes) as handle:
             text += "\n" + handle.read()

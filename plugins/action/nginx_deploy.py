@@ -12,9 +12,21 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.preflight.nginx.plugins.plugin_utils.engine_action import EngineAction
 
 
+class _ReadOnlyVariables(dict):
+    """Task variables for the template lookup, which deep-copies them for every file it renders.
+
+    The copy would include the files list itself (2,000 items for 2,000 files), making rendering
+    quadratic; templates only read variables, so a shallow copy serves the same.
+    """
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class ActionModule(EngineAction):
     def module_args(self, task_vars):
         args = dict(self._task.args)
+        variables = _ReadOnlyVariables(task_vars)
         files = args.get("files")
         if not isinstance(files, list):
             return args  # the module says what is wrong with it
@@ -33,7 +45,7 @@ class ActionModule(EngineAction):
                     if "template" not in lookups:
                         lookups["template"] = self._shared_loader_obj.lookup_loader.get(
                             "ansible.builtin.template", loader=self._loader, templar=self._templar)
-                    entry["content"] = lookups["template"].run([src], variables=task_vars)[0]
+                    entry["content"] = lookups["template"].run([src], variables=variables)[0]
                 else:
                     with open(self._find_needle("files", src), "rb") as handle:
                         data = handle.read()

@@ -18,14 +18,25 @@ BACKEND_UNREACHABLE = "backend-unreachable"
 
 
 def targets(model):
-    """(directive, endpoint, what) for every address nginx will connect to."""
+    """(directive, endpoint, what, group, used) for every address nginx will connect to.
+
+    ``group`` names the set of servers that stand in for each other (an upstream, or a literal
+    target on its own); ``used`` says whether traffic is sent there.
+    """
+    used = {id(target.upstream) for target in model.passes if target.upstream is not None}
+    for target in model.passes:
+        for endpoint, _assignments in target.expansions or ():
+            if endpoint.host and endpoint.kind == "name":
+                used.update(id(u) for u in model.upstreams.get((target.protocol, endpoint.host.lower()), ()))
     for upstream in model.all_upstreams():
         for directive, endpoint in upstream.servers:
             if "backup" not in directive.args[1:] and "down" not in directive.args[1:]:
-                yield directive, endpoint, "upstream %s" % upstream.name
+                yield (directive, endpoint, "upstream %s" % upstream.name, "upstream %s" % upstream.name,
+                       id(upstream) in used)
     for target in model.passes:
         if target.upstream is None:
-            yield target.directive, target.endpoint, target.directive.name
+            where = "%s:%s" % (target.directive.file, target.directive.line)
+            yield target.directive, target.endpoint, target.directive.name, where, True
 
 
 def connect(endpoint, timeout):
@@ -58,24 +69,42 @@ def probe(config, timeout=1.0):
     model = Model(config)
     results = []
     cache = {}
-    for directive, endpoint, what in targets(model):
+    for directive, endpoint, what, group, used in targets(model):
         if endpoint.problems or endpoint.kind not in ("ipv4", "ipv6", "name", "unix") or \
                 (endpoint.kind != "unix" and endpoint.port is None):
             continue
         key = endpoint.socket
         if key not in cache:
             cache[key] = connect(endpoint, timeout)
-        results.append({"target": endpoint.display, "value": endpoint.raw, "what": what,
-                        "file": directive.file, "line": directive.line,
+        results.append({"target": endpoint.display, "value": endpoint.raw, "what": what, "group": group,
+                        "used": used, "file": directive.file, "line": directive.line,
                         "ok": cache[key] is None, "error": cache[key]})
     return results
 
 
 def probe_findings(probes, severity="warning"):
-    """Unreachable backends as findings, with the file and line that name them."""
-    return [Finding(BACKEND_UNREACHABLE, severity, "%s %s: %s" % (p["what"], p["value"], p["error"]), p["file"],
-                    p["line"], "", "", "start the backend, or point the configuration at one that runs")
-            for p in probes if not p["ok"]]
+    """Unreachable backends as findings, with the file and line that name them.
+
+    When every server of a group that traffic uses is unreachable, the switch would send all of
+    that traffic to nothing (the incident's "connection refused"): that is an error whatever
+    ``severity`` says. A partial outage is reported with ``severity``.
+    """
+    down_groups = {group for group, members in _by_place(probes, lambda p: p["group"]).items()
+                   if members[0]["used"] and not any(member["ok"] for member in members)}
+    findings = []
+    for p in probes:
+        if p["ok"]:
+            continue
+        if p["group"] in down_groups:
+            findings.append(Finding(
+                BACKEND_UNREACHABLE, "error", "%s %s: %s, and no other server of it answers: every request "
+                "sent there would fail" % (p["what"], p["value"], p["error"]), p["file"], p["line"], "", "",
+                "start the backend before deploying, or point the configuration at one that runs"))
+        else:
+            findings.append(Finding(BACKEND_UNREACHABLE, severity, "%s %s: %s" % (p["what"], p["value"], p["error"]),
+                                    p["file"], p["line"], "", "", "start the backend, or point the configuration at "
+                                    "one that runs"))
+    return findings
 
 
 def probe_into(report, severity, timeout):

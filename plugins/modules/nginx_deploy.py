@@ -32,7 +32,7 @@ options:
         deploying user.
       - C(dest) must be an absolute path inside the folder of O(config) unless O(allow_outside) is set, and each
         file may be given once.
-      - A C(dest) that is a symbolic link (a C(sites-enabled) entry) is written through: the file it points
+      - A C(dest) that is a symbolic link (a C(sites-enabled) entry) is written through. The file it points
         to changes, the link stays, and a rollback restores exactly that.
       - C(state=absent) removes the file in the same transaction (a site disabled), restored on failure.
     type: list
@@ -263,6 +263,9 @@ def main():
         result = deploy.run(settings, run_command, check_mode=module.check_mode)
     except deploy.Stopped as exc:  # before the snapshot: the host is as it was
         module.fail_json(msg="nothing was changed: %s" % exc)
+    for finding in result.get("findings", ()):
+        if finding["rule"] == "backend-unreachable" and finding["severity"] == "warning":
+            module.warn("%s:%s: %s" % (finding["file"], finding["line"], finding["message"]))  # a partial outage
     if result.pop("failed"):
         result["ok"] = False
         module.fail_json(**result)

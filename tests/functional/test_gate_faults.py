@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -95,8 +96,8 @@ def test_snapshots_are_private_whatever_the_umask(site):
     os.chmod(conf, 0o600)
     previous = os.umask(0)
     try:
-        result = run(site, [{"dest": str(conf), "content": "# changed\n"}, {"dest": str(site["link"]), "content": BAD
-                                                                           % site["port"]}])
+        files = [{"dest": str(conf), "content": "# changed\n"}, {"dest": str(site["link"]), "content": BAD % site["port"]}]
+        result = run(site, files)
     finally:
         os.umask(previous)
     assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
@@ -350,3 +351,36 @@ def test_the_module_refuses_before_touching_anything_when_a_tool_is_missing(tmp_
     assert results[1]["failed"] and "rolled back: health check failed" in results[1]["msg"]
     assert "Hunter2Secret" not in output and "TokenValue123" not in output
     assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
+
+
+# --- backends -------------------------------------------------------------------------------------------
+
+def _listener():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    return sock
+
+
+def test_an_upstream_whose_every_server_refuses_blocks_the_deploy(site):
+    dead_a, dead_b = free_port(), free_port()
+    upstream = "upstream shop { server 127.0.0.1:%d; server 127.0.0.1:%d; }\n" % (dead_a, dead_b)
+    content = upstream + NEW.replace('return 200 "new\\n";', "proxy_pass http://shop;") % site["port"]
+    result = run(site, [{"dest": str(site["link"]), "content": content}], probe="warning")
+    assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
+    assert "no other server of it answers" in result["msg"] and "nginx was not reloaded" in result["msg"]
+    assert serves(site) == "old"
+
+
+def test_a_partial_outage_goes_live_with_a_warning(site):
+    alive = _listener()
+    try:
+        dead = free_port()
+        upstream = "upstream shop { server 127.0.0.1:%d; server 127.0.0.1:%d; }\n" % (alive.getsockname()[1], dead)
+        proxy = "server { listen 127.0.0.1:%d; location / { proxy_pass http://shop; } }\n" % free_port()
+        content = upstream + NEW % site["port"] + proxy
+        result = run(site, [{"dest": str(site["link"]), "content": content}], probe="warning")
+        assert not result["failed"], result["msg"]
+        assert [(f["rule"], f["severity"]) for f in result["findings"]] == [("backend-unreachable", "warning")]
+    finally:
+        alive.close()
