@@ -96,7 +96,8 @@ def test_snapshots_are_private_whatever_the_umask(site):
     os.chmod(conf, 0o600)
     previous = os.umask(0)
     try:
-        files = [{"dest": str(conf), "content": "# changed\n"}, {"dest": str(site["link"]), "content": BAD % site["port"]}]
+        files = [{"dest": str(conf), "content": "# changed\n"},
+                 {"dest": str(site["link"]), "content": BAD % site["port"]}]
         result = run(site, files)
     finally:
         os.umask(previous)
