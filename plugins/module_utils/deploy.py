@@ -216,6 +216,23 @@ def write(entry, root=None, source_dir=None):
     transaction.write_atomic(path, entry["data"], mode, uid, gid)
 
 
+def file_diffs(settings, paths):
+    """Before and after of each file about to change, as Ansible's --diff shows them (---/+++ lines)."""
+    diffs = []
+    for entry in settings.files:
+        if entry["path"] not in paths:
+            continue
+        try:
+            with open(entry["path"], "rb") as handle:
+                before = handle.read()
+        except OSError:
+            before = b""
+        after = entry["data"] if entry["data"] is not None else b""
+        diffs.append({"before_header": entry["dest"], "after_header": entry["dest"],
+                      "before": before.decode("utf-8", "replace"), "after": after.decode("utf-8", "replace")})
+    return diffs
+
+
 def _summary(findings):
     lines = []
     for finding in findings:
@@ -253,12 +270,25 @@ def reload(settings, run_command):
         raise StepFailed("reload", str(exc)) from exc
 
 
+def _scratch(settings):
+    """The deploy's private scratch folder (health-check headers), or None outside a deploy."""
+    folder = os.path.join(settings.backup_dir, "scratch")
+    return folder if os.path.isdir(folder) else None
+
+
+def _fresh_scratch(settings):
+    """Empty the scratch folder a killed run may have left, and make it again (under the host lock)."""
+    folder = os.path.join(settings.backup_dir, "scratch")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.mkdir(folder, 0o700)
+
+
 def health(settings, run_command):
     """Run every health check; raises StepFailed on the first that fails."""
     results = []
     for check in settings.health_checks:
         options = {key: value for key, value in check.items() if key in CHECK_OPTIONS and value is not None}
-        spec = http_probe.CheckSpec(curl=settings.curl, **options)
+        spec = http_probe.CheckSpec(curl=settings.curl, workdir=_scratch(settings), **options)
         result = http_probe.run(spec, run_command)
         shown = addresses.redact(spec.url)  # never a password in a result or a message
         results.append({"url": shown, "ok": result["ok"], "status": result["status"],
@@ -289,11 +319,12 @@ def run(settings, run_command, check_mode=False):
 
     Raises Stopped when it stops before the snapshot (nothing was changed).
     """
-    result = {"changed": False, "failed": False, "ok": True, "msg": "", "recovered": [], "changing": [], "diff": [],
+    result = {"changed": False, "failed": False, "ok": True, "msg": "", "recovered": [], "changing": [], "changes": [],
               "findings": [], "probes": [], "health": [], "steps": [], "snapshot": None}
     if check_mode:
         return _run(settings, run_command, result, check_mode=True)
     with _host_lock(settings), _interrupts_raise():
+        _fresh_scratch(settings)
         return _run(settings, run_command, result)
 
 
@@ -363,6 +394,7 @@ def _run(settings, run_command, result, check_mode=False):
     if not result["changing"]:
         return _unchanged(settings, run_command, result, step)
     result["changed"] = True
+    result["file_diffs"] = file_diffs(settings, result["changing"])
     if check_mode:
         return _staged(settings, result, step)
     before = _facts(settings)
@@ -387,7 +419,7 @@ def _run(settings, run_command, result, check_mode=False):
         if blocking:
             raise StepFailed("validation", "%d finding%s at or above %s:\n%s" % (
                 len(blocking), "" if len(blocking) == 1 else "s", settings.fail_on, _summary(blocking)))
-        result["diff"] = backends.semantic_diff(before, facts.model_facts(report.model))
+        result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
         step("reload")
         transaction.mark(settings.backup_dir, "reloading")
         reloaded = True
@@ -510,8 +542,10 @@ def _staged(settings, result, step):
                 mapping[entry["path"]] = os.path.join(elsewhere, os.path.basename(entry["path"]))
                 write(entry, elsewhere, os.path.dirname(entry["path"]))
         report, _probes = validate(settings, mapping)
+        if settings.nginx_test:
+            report.add(_staged_nginx_test(settings, mapping, result))
         result["findings"] = [f.as_dict() for f in report.findings]
-        result["diff"] = backends.semantic_diff(_facts(settings), facts.model_facts(report.model))
+        result["changes"] = backends.semantic_diff(_facts(settings), facts.model_facts(report.model))
         blocking = _blocking(report, settings.fail_on)
         if blocking:
             result.update(failed=True, msg="check mode: the new files would fail validation:\n"
@@ -519,6 +553,29 @@ def _staged(settings, result, step):
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return result
+
+
+# Bind each staged folder or file over its live place, in a mount namespace of its own, then run nginx.
+_IN_PLACE = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || exit 97; shift 2; done; shift; exec "$@"'
+
+
+def _staged_nginx_test(settings, mapping, result):
+    """nginx -t on the staged files, seen by nginx at their live paths; findings, or a note why not."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        result["warnings"] = ["check mode did not run nginx -t on the new files: that needs root and unshare "
+                              "(util-linux) to show them in place; the rules did run"]
+        return []
+    pairs = []
+    for live, staged in mapping.items():
+        if os.path.exists(live):
+            pairs += [staged, live]
+    wrapper = [unshare, "--mount", "--propagation", "private", "sh", "-c", _IN_PLACE, "sh"] + pairs + ["--"]
+    nginx_result, findings = engine.run_nginx_test(settings.config, settings.prefix, settings.nginx_binary,
+                                                   wrapper=wrapper)
+    result["nginx_test"] = {"ran": nginx_result.get("ran", False), "rc": nginx_result.get("rc"),
+                            "in_place": True}
+    return findings
 
 
 def subprocess_runner(argv):

@@ -305,8 +305,11 @@ def find_nginx(binary="nginx"):
          if os.access(p, os.X_OK)), None)
 
 
-def run_nginx_test(main_file, prefix=None, binary="nginx", timeout=60):
-    """Run ``nginx -t`` on the main file; returns (result dict, findings)."""
+def run_nginx_test(main_file, prefix=None, binary="nginx", timeout=60, wrapper=()):
+    """Run ``nginx -t`` on the main file; returns (result dict, findings).
+
+    ``wrapper`` is a command that runs nginx (a mount namespace showing staged files in place).
+    """
     path = find_nginx(binary)
     rule = RULES[NGINX_TEST]
     if path is None:
@@ -317,7 +320,7 @@ def run_nginx_test(main_file, prefix=None, binary="nginx", timeout=60):
     if prefix:
         command += ["-p", prefix.rstrip("/") + "/"]
     try:
-        proc = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        proc = subprocess.run(list(wrapper) + command, capture_output=True, timeout=timeout, check=False)
         output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
         rc = proc.returncode
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -28,8 +28,9 @@ class CheckSpec:
 
     def __init__(self, url, method="GET", status=(200,), body_regex=None, headers=None, timeout=5.0,
                  retries=0, delay=1.0, deadline=None, resolve=(), connect_to=(), validate_certs=True,
-                 ca_path=None, unix_socket=None, curl="curl"):
+                 ca_path=None, unix_socket=None, curl="curl", workdir=None):
         self.url = url
+        self.workdir = workdir
         self.method = method.upper()
         self.status = [int(s) for s in status]
         self.body_regex = body_regex
@@ -138,7 +139,8 @@ def describe(exit_code, errormsg, target, spec):
 
 def attempt(spec, execute):
     """One request; returns a dict with ok, status, error, timings, body excerpt."""
-    workdir = tempfile.mkdtemp(prefix="preflight-http-")
+    # A deploy gives a private folder it sweeps on its next run, so a killed run leaves no headers file.
+    workdir = tempfile.mkdtemp(prefix="preflight-http-", dir=spec.workdir)
     body_path = os.path.join(workdir, "body")
     header_path = None
     try:
@@ -186,9 +188,9 @@ def judge(spec, rc, out, err, body):
         result["error"] = describe(rc, errormsg or "", target, spec)
     elif status not in spec.status:
         result["error"] = "%s %s answered %s, expected %s" % (
-            spec.method, spec.url, status, " or ".join(str(s) for s in spec.status))
+            spec.method, addresses.redact(spec.url), status, " or ".join(str(s) for s in spec.status))
     elif spec.body_regex and not re.search(spec.body_regex, text):
-        result["error"] = "the body of %s does not match %r" % (spec.url, spec.body_regex)
+        result["error"] = "the body of %s does not match %r" % (addresses.redact(spec.url), spec.body_regex)
     else:
         result["ok"] = True
     return result

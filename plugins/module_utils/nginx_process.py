@@ -152,6 +152,7 @@ def reload(master, method, service, timeout, run_command):
     new = wait_for_new_workers(master, old, timeout)
     if not new:
         reason = "the master process exited" if not is_alive(master) else (
-            "no new workers after %gs: nginx kept the old configuration (see its error log)" % timeout)
+            "no new workers after %gs: nginx refused the new configuration or is still applying it "
+            "(see its error log)" % timeout)
         raise ReloadError("nginx reload did not take effect: %s" % reason)
     return sorted(old), new

@@ -116,10 +116,13 @@ requirements:
 attributes:
   check_mode:
     support: full
-    description: Validates a staged copy with the new files and reports what would change; the host is untouched.
+    description: Validates a staged copy with the new files (the rules, and C(nginx -t) with the staged files
+      shown at their live paths in a private mount namespace, as root) and reports what would change; the host
+      is untouched.
   diff_mode:
-    support: none
-    description: The semantic diff is returned as RV(diff).
+    support: full
+    description: The before and after of each changing file, as M(ansible.builtin.template) shows them; what
+      changes for nginx is in RV(changes).
 seealso:
   - module: preflight.nginx.validate
   - module: preflight.nginx.http_check
@@ -153,12 +156,17 @@ recovered:
   returned: always
   type: list
   elements: str
-diff:
-  description: What changes for nginx, one line per change.
+changes:
+  description: What changes for nginx (sockets, upstreams, targets), one line per change.
   returned: always
   type: list
   elements: str
   sample: ["upstream storefront: 127.0.0.1:8081 \u2192 0:80"]
+diff:
+  description: The before and after of each file that changes, shown by C(--diff) as C(---)/C(+++) lines.
+  returned: when diff mode is on and a file changes
+  type: list
+  elements: dict
 findings:
   description: The validation's findings (rules, nginx -t, unreachable backends).
   returned: always
@@ -263,6 +271,9 @@ def main():
         result = deploy.run(settings, run_command, check_mode=module.check_mode)
     except deploy.Stopped as exc:  # before the snapshot: the host is as it was
         module.fail_json(msg="nothing was changed: %s" % exc)
+    file_diffs = result.pop("file_diffs", [])
+    if module._diff and file_diffs:
+        result["diff"] = file_diffs
     for finding in result.get("findings", ()):
         if finding["rule"] == "backend-unreachable" and finding["severity"] == "warning":
             module.warn("%s:%s: %s" % (finding["file"], finding["line"], finding["message"]))  # a partial outage

@@ -297,6 +297,8 @@ def test_a_run_killed_after_the_reload_is_finished_by_the_next_one(site):
     assert not result["failed"], result["msg"]
     assert "(nginx reloaded onto the restored files)" in result["recovered"]
     assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+    # The killed run's health-check scratch (headers file and all) is gone too.
+    assert os.listdir(site["backups"] / "scratch") == []
 
 
 # --- disk full ------------------------------------------------------------------------------------------
@@ -385,3 +387,41 @@ def test_a_partial_outage_goes_live_with_a_warning(site):
         assert [(f["rule"], f["severity"]) for f in result["findings"]] == [("backend-unreachable", "warning")]
     finally:
         alive.close()
+
+
+# --- check and diff mode --------------------------------------------------------------------------------
+
+@root_only
+def test_check_mode_runs_nginx_t_on_the_new_files_in_place(site):
+    # The rules cannot see this one: nginx refuses an unknown variable only when it loads the file.
+    broken = NEW.replace('return 200 "new\\n";', 'return 200 "$no_such_variable_here";') % site["port"]
+    result = deploy.run(settings(site, [{"dest": str(site["link"]), "content": broken}]), deploy.subprocess_runner,
+                        check_mode=True)
+    assert result["failed"] and result["nginx_test"] == {"ran": True, "rc": 1, "in_place": True}
+    assert 'unknown "no_such_variable_here" variable' in result["msg"]
+    assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
+    good = deploy.run(settings(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}]),
+                      deploy.subprocess_runner, check_mode=True)
+    assert not good["failed"] and good["nginx_test"]["rc"] == 0
+    diff = good["file_diffs"][0]
+    assert diff["before"] == OLD % site["port"] and diff["after"] == NEW % site["port"]
+
+
+def test_diff_mode_shows_the_files_as_template_and_copy_do(tmp_path, ansible_env, site):
+    tasks = """
+    - preflight.nginx.nginx_deploy:
+        files: [{dest: "%(link)s", content: "server { listen 127.0.0.1:%(port)d; return 204; }\\n"}]
+        config: %(main)s
+        nginx_binary: %(nginx)s
+        prefix: %(dir)s
+        reload_method: signal
+        probe_backends: none
+        backup_dir: %(backups)s
+      check_mode: true
+      diff: true
+""" % site
+    rc, results = playbook(tmp_path, ansible_env, tasks)
+    assert rc == 0, results
+    assert results[0]["diff"] == [{"before_header": str(site["link"]), "after_header": str(site["link"]),
+                                   "before": OLD % site["port"],
+                                   "after": "server { listen 127.0.0.1:%d; return 204; }\n" % site["port"]}]

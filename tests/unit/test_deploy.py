@@ -49,6 +49,9 @@ def test_check_mode_validates_a_staged_copy_and_names_the_live_files(tmp_path, b
     result = deploy.run(settings, run_command=None, check_mode=True)
     assert result["failed"] and result["msg"].startswith("check mode: the new files would fail validation")
     assert "%s:1: error[unspecified-connect-address]" % site in result["msg"]
-    assert result["diff"] == ["upstream app: 127.0.0.1:8081 \u2192 0:80"]
+    assert result["changes"] == ["upstream app: 127.0.0.1:8081 \u2192 0:80"]
+    assert result["file_diffs"] == [{"before_header": str(site), "after_header": str(site),
+                                     "before": "upstream app { server 127.0.0.1:8081; }\n",
+                                     "after": "upstream app { server 0:80; }\n"}]
     assert site.read_text() == "upstream app { server 127.0.0.1:8081; }\n"
     assert not (tmp_path / "backups").exists()
