@@ -142,9 +142,11 @@ def prepare(files, config, allow_outside=False):
         if not allow_outside and not dest.startswith(tree + os.sep):
             raise InputError("files[%d]: dest %s is outside the nginx configuration folder %s "
                              "(set allow_outside to deploy there)" % (number, dest, tree))
-        state = item.get("state") or "present"
-        if state not in ("present", "absent"):
-            raise InputError("files[%d] (%s): state must be present or absent, not %r" % (number, dest, state))
+        state = item.get("state") or ("link" if item.get("link") else "present")
+        if state not in ("present", "absent", "link"):
+            raise InputError("files[%d] (%s): state must be present, absent or link, not %r" % (number, dest, state))
+        if state == "link" and not item.get("link"):
+            raise InputError("files[%d] (%s): state link needs link, the file the link points to" % (number, dest))
         data = None
         if state == "present":
             if item.get("content_base64") is not None:
@@ -156,7 +158,8 @@ def prepare(files, config, allow_outside=False):
                 data = item["content"].encode("utf-8", "surrogateescape")
             else:
                 raise InputError("files[%d] (%s): needs content (text) or content_base64" % (number, dest))
-        path = os.path.realpath(dest) if os.path.islink(dest) else dest
+        # Content is written through a link (the link stays); absent and link manage the link itself.
+        path = os.path.realpath(dest) if state == "present" and os.path.islink(dest) else dest
         if path in seen:
             raise InputError("files[%d]: dest %s is also files[%d]; give each file once" % (number, dest, seen[path]))
         seen[path] = number
@@ -167,6 +170,7 @@ def prepare(files, config, allow_outside=False):
             except ValueError as exc:
                 raise InputError("files[%d] (%s): %s" % (number, dest, exc)) from None
         prepared.append({"dest": dest, "path": path, "state": state, "data": data, "mode": mode or None,
+                         "link": str(item["link"]) if state == "link" else None,
                          "uid": _owner_id(item.get("owner"), "owner", number),
                          "gid": _owner_id(item.get("group"), "group", number)})
     return prepared
@@ -174,6 +178,8 @@ def prepare(files, config, allow_outside=False):
 
 def _target(entry):
     """(mode, uid, gid) the file must have: what was asked, else what the existing file has."""
+    if entry["state"] == "link":
+        return None, -1, -1
     try:
         info = os.stat(entry["path"])
     except OSError:
@@ -190,6 +196,8 @@ def needs_change(entry):
     path = entry["path"]
     if entry["state"] == "absent":
         return os.path.lexists(path)
+    if entry["state"] == "link":
+        return not (os.path.islink(path) and os.readlink(path) == entry["link"])
     if not os.path.isfile(path):
         return True
     with open(path, "rb") as handle:
@@ -211,6 +219,11 @@ def write(entry, root=None, source_dir=None):
             os.unlink(path)
         return
     directory = os.path.dirname(path)
+    if entry["state"] == "link":
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+        transaction.make_link(entry["link"], path)
+        return
     if not os.path.isdir(directory):
         os.makedirs(directory)
     transaction.write_atomic(path, entry["data"], mode, uid, gid)
@@ -222,12 +235,16 @@ def file_diffs(settings, paths):
     for entry in settings.files:
         if entry["path"] not in paths:
             continue
-        try:
-            with open(entry["path"], "rb") as handle:
-                before = handle.read()
-        except OSError:
-            before = b""
-        after = entry["data"] if entry["data"] is not None else b""
+        path = entry["path"]
+        if os.path.islink(path) and entry["state"] != "present":
+            before = ("-> %s\n" % os.readlink(path)).encode()
+        else:
+            try:
+                with open(path, "rb") as handle:
+                    before = handle.read()
+            except OSError:
+                before = b""
+        after = ("-> %s\n" % entry["link"]).encode() if entry["state"] == "link" else entry["data"] or b""
         diffs.append({"before_header": entry["dest"], "after_header": entry["dest"],
                       "before": before.decode("utf-8", "replace"), "after": after.decode("utf-8", "replace")})
     return diffs

@@ -73,6 +73,20 @@ def check_trusted(backup_dir):
                                "chmod 700 it, after checking what is in it" % (backup_dir, stat.S_IMODE(info.st_mode)))
 
 
+def make_link(target, path):
+    """Point ``path`` at ``target`` all at once (a new link renamed over whatever was there)."""
+    directory = os.path.dirname(path) or "."
+    temp = os.path.join(directory, ".preflight-link-%d" % os.getpid())
+    if os.path.lexists(temp):
+        os.unlink(temp)
+    os.symlink(target, temp)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
 def active(backup_dir):
     """The open transaction's folder, or None."""
     marker = os.path.join(backup_dir, ACTIVE)
@@ -113,7 +127,9 @@ def begin(backup_dir, paths, label="", manage_dirs=True):
         for index, path in enumerate(paths):
             path = os.path.abspath(path)
             entry = {"path": path, "existed": os.path.lexists(path)}
-            if entry["existed"]:
+            if entry["existed"] and os.path.islink(path):
+                entry["link"] = os.readlink(path)  # a sites-enabled link: restored as the same link
+            elif entry["existed"]:
                 info = os.lstat(path)
                 if not stat.S_ISREG(info.st_mode):
                     raise TransactionError("%s is not a regular file; refusing to manage it" % path)
@@ -149,7 +165,11 @@ def rollback(backup_dir):
     touched = []
     for entry in journal["files"]:
         path = entry["path"]
-        if entry["existed"]:
+        if entry.get("link") is not None:
+            if not (os.path.islink(path) and os.readlink(path) == entry["link"]):
+                make_link(entry["link"], path)
+                touched.append(path)
+        elif entry["existed"]:
             copy = os.path.join(folder, entry["copy"])
             with open(copy, "rb") as handle:
                 data = handle.read()

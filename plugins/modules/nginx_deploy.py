@@ -34,7 +34,9 @@ options:
         file may be given once.
       - A C(dest) that is a symbolic link (a C(sites-enabled) entry) is written through. The file it points
         to changes, the link stays, and a rollback restores exactly that.
-      - C(state=absent) removes the file in the same transaction (a site disabled), restored on failure.
+      - C(state=absent) removes the file, or the link itself when C(dest) is one (a site disabled); C(link) (the
+        file a link at C(dest) points to, C(state=link)) makes the link (a site enabled). Both happen in the same
+        transaction as the other files and are undone on failure.
     type: list
     elements: dict
     required: true

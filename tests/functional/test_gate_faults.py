@@ -425,3 +425,38 @@ def test_diff_mode_shows_the_files_as_template_and_copy_do(tmp_path, ansible_env
     assert results[0]["diff"] == [{"before_header": str(site["link"]), "after_header": str(site["link"]),
                                    "before": OLD % site["port"],
                                    "after": "server { listen 127.0.0.1:%d; return 204; }\n" % site["port"]}]
+
+
+def test_enabling_and_disabling_sites_are_part_of_the_transaction(site):
+    blog = site["dir"] / "sites-available" / "blog"
+    blog.write_text('server {\n    listen 127.0.0.1:%d;\n    return 200 "blog";\n}\n' % free_port())
+    enabled = site["dir"] / "sites-enabled" / "blog"
+    # Enable the blog together with a change that fails: the link goes away again.
+    result = run(site, [{"dest": str(enabled), "link": str(blog)},
+                        {"dest": str(site["link"]), "content": BAD % site["port"]}])
+    assert result["failed"] and not os.path.lexists(enabled)
+    result = run(site, [{"dest": str(enabled), "link": str(blog)}], health_checks=[])
+    assert not result["failed"], result["msg"]
+    assert os.readlink(enabled) == str(blog)
+    # Disable the shop together with a change that fails: the link is back, its target untouched.
+    before = site["target"].read_text()
+    result = run(site, [{"dest": str(site["link"]), "state": "absent"},
+                        {"dest": str(enabled), "content": "upstream u { server 0:80; }\n"}])
+    assert result["failed"] and os.readlink(site["link"]) == str(site["target"])
+    assert site["target"].read_text() == before and blog.read_text().startswith("server {")
+    result = run(site, [{"dest": str(site["link"]), "state": "absent"}], health_checks=[])
+    assert not result["failed"] and not os.path.lexists(site["link"]) and site["target"].exists()
+
+
+def test_a_stale_pid_file_is_not_signalled(site):
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        pid_file = site["dir"] / "stale.pid"
+        pid_file.write_text("%d\n" % bystander.pid)
+        result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], pid_file=str(pid_file))
+        assert result["failed"] and "rolled back: reload failed: nginx is not running" in result["msg"]
+        assert bystander.poll() is None  # still alive: it got no SIGHUP
+        assert site["target"].read_text() == OLD % site["port"]
+    finally:
+        bystander.kill()
+        bystander.wait()
