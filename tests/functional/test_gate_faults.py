@@ -172,7 +172,7 @@ def test_keep_also_bounds_the_failed_snapshots(site):
      "files[0]: owner 'no-such-user-here' does not exist on this host"),
     ({"dest": "{dir}/conf.d/x.conf", "content": "", "mode": "u=banana"}, "invalid mode 'u=banana'"),
     ({"dest": "{dir}/conf.d/x.conf"}, "needs content (text) or content_base64"),
-    ({"dest": "{dir}/conf.d/x.conf", "content": "", "state": "gone"}, "state must be present or absent"),
+    ({"dest": "{dir}/conf.d/x.conf", "content": "", "state": "gone"}, "state must be present, absent or link"),
 ])
 def test_bad_items_are_refused_by_name_before_anything_changes(site, item, message):
     item = {key: (value.format(dir=site["dir"]) if isinstance(value, str) else value) for key, value in item.items()}
