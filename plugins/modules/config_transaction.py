@@ -94,7 +94,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.preflight.nginx.plugins.module_utils import transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import transaction
 
 
 def main():

@@ -166,7 +166,7 @@ curl_exit:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.preflight.nginx.plugins.module_utils import http_probe
+from ansible_collections.preflight.nginx.plugins.module_utils.host import http_probe
 
 
 def main():

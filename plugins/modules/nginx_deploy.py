@@ -197,7 +197,8 @@ snapshot:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.preflight.nginx.plugins.module_utils import deploy, engine, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
 
 
 def main():

@@ -94,7 +94,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.preflight.nginx.plugins.module_utils import nginx_process
+from ansible_collections.preflight.nginx.plugins.module_utils.host import nginx_process
 
 
 def main():

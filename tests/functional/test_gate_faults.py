@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import deploy, transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
 from tests.conftest import COLLECTIONS, nginx_binary
 from tests.functional.test_ansible import playbook
 from tests.functional.test_http_check import free_port
@@ -238,7 +238,7 @@ def test_recovery_replays_only_files_the_deploy_manages(site, tmp_path):
 
 def _deploy_in_a_process(site, files, checks):
     code = ("import json, sys\nsys.path.insert(0, %r)\n"
-            "from ansible_collections.preflight.nginx.plugins.module_utils import deploy\n"
+            "from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy\n"
             "s = deploy.Settings(**json.loads(sys.argv[1]))\n"
             "print(json.dumps(deploy.run(s, deploy.subprocess_runner)))\n" % COLLECTIONS)
     options = dict(files=files, config=str(site["main"]), prefix=str(site["dir"]), nginx_binary=site["nginx"],

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import http_probe
+from ansible_collections.preflight.nginx.plugins.module_utils.host import http_probe
 from tests.functional.test_ansible import playbook
 
 

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import deploy, transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
 
 
 def test_needs_change_compares_bytes_and_mode(tmp_path):

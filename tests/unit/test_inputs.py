@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import cli, deploy, engine, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import cli, engine, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")

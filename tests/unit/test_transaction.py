@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import transaction
 
 
 def test_rollback_restores_bytes_mode_and_removes_new_files(tmp_path):

@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 
-from ansible_collections.preflight.nginx.plugins.module_utils import http_probe, transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import http_probe, transaction
 
 SPEC_OPTIONS = ("url", "method", "status", "body_regex", "headers", "timeout", "retries", "delay", "deadline",
                 "resolve", "connect_to", "validate_certs", "ca_path", "unix_socket")

@@ -32,12 +32,10 @@ from ansible_collections.preflight.nginx.plugins.module_utils import (
     backends,
     engine,
     facts,
-    http_probe,
     nginx_config,
-    nginx_process,
-    transaction,
 )
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import at_least
+from ansible_collections.preflight.nginx.plugins.module_utils.host import http_probe, nginx_process, transaction
 
 CHECK_OPTIONS = ("url", "method", "status", "body_regex", "headers", "timeout", "retries", "delay", "deadline",
                  "resolve", "connect_to", "validate_certs", "ca_path", "unix_socket")
