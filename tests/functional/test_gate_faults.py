@@ -345,6 +345,16 @@ def test_the_module_refuses_before_touching_anything_when_a_tool_is_missing(tmp_
             headers: {Authorization: "Bearer TokenValue123"}
             retries: 0
       ignore_errors: true
+    - preflight.nginx.nginx_deploy:
+        files: [{dest: "%(link)s", content: "whatever"}]
+        config: %(main)s
+        nginx_binary: %(nginx)s
+        reload_method: systemd
+        backup_dir: %(backups)s
+        health_checks: [{url: "http://127.0.0.1:%(port)d/"}]
+      environment:
+        PATH: /usr/sbin  # neither curl nor systemctl (both in /usr/bin) can be found
+      ignore_errors: true
 """ % dict(site, closed=free_port())
     rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-vvv",))
     assert rc == 0, results  # both tasks ignore their errors
@@ -353,6 +363,8 @@ def test_the_module_refuses_before_touching_anything_when_a_tool_is_missing(tmp_
     output = json.dumps(results)
     assert results[1]["failed"] and "rolled back: health check failed" in results[1]["msg"]
     assert "Hunter2Secret" not in output and "TokenValue123" not in output
+    assert results[2]["failed"] and results[2]["msg"].startswith("nothing was changed: the host lacks curl")
+    assert "systemctl, for reload_method=systemd" in results[2]["msg"]
     assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
 
 
