@@ -143,31 +143,29 @@ def check_text(text, filename="nginx.conf", select=None, ignore=None, context="a
 
     ``context`` is where the text stands, as for check_file; ``auto`` guesses.
     """
-    enabled = _enabled_rules(select, ignore)
-    version = parse_version(nginx_version)
-    with _no_cyclic_gc():
-        config = nginx_config.load_text(text, filename, resolve_includes=resolve_includes, context=context,
-                                        prefix=prefix)
-        return _check(config, enabled, [], None, version, resolve_hosts)
+    return _check_loaded(lambda: nginx_config.load_text(text, filename, resolve_includes=resolve_includes,
+                                                        context=context, prefix=prefix),
+                         select, ignore, nginx_version, resolve_hosts)
 
 
 def check_template(path, variables, name_filter=None, select=None, ignore=None, context="auto",
                    nginx_version=None, resolve_hosts=False):
     """Check a Docker-style template as envsubst renders it with ``variables``."""
-    enabled = _enabled_rules(select, ignore)
-    version = parse_version(nginx_version)
-    with _no_cyclic_gc():
-        config = nginx_config.load_template(path, variables, name_filter, context=context)
-        return _check(config, enabled, [], None, version, resolve_hosts)
+    return _check_loaded(lambda: nginx_config.load_template(path, variables, name_filter, context=context),
+                         select, ignore, nginx_version, resolve_hosts)
 
 
 def check_dump(text, select=None, ignore=None, nginx_version=None, resolve_hosts=False):
     """Check ``nginx -T`` output: every file it holds, each finding at its own file and line."""
+    return _check_loaded(lambda: nginx_config.load_dump(text), select, ignore, nginx_version, resolve_hosts)
+
+
+def _check_loaded(load, select, ignore, nginx_version, resolve_hosts):
+    """Run the rules on what one loader yields: every input kind ends up here the same way."""
     enabled = _enabled_rules(select, ignore)
     version = parse_version(nginx_version)
     with _no_cyclic_gc():
-        config = nginx_config.load_dump(text)
-        return _check(config, enabled, [], None, version, resolve_hosts)
+        return _check(load(), enabled, [], None, version, resolve_hosts)
 
 
 def _enabled_rules(select, ignore):
