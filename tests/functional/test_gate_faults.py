@@ -472,3 +472,16 @@ def test_a_stale_pid_file_is_not_signalled(site):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_reload_slower_than_the_timeout_is_reported_truthfully_and_undone(site):
+    # nginx applies the new config, just later than the gate waits: the gate must not claim nginx
+    # kept the old one, and must leave the old config live and healthy.
+    result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], reload_timeout=0.0001,
+                 health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "retries": 20, "delay": 0.1}])
+    assert result["failed"] and "nginx refused the new configuration or is still applying it" in result["msg"]
+    assert "kept the old configuration" not in result["msg"]
+    # The rollback's own reload has the same tiny timeout: it says it could not confirm, not "healthy".
+    assert "previous config restored, NOT healthy: reload failed" in result["msg"]
+    time.sleep(0.5)  # let the late workers finish: the old config must be what stays
+    assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
