@@ -229,8 +229,12 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
         main_file = os.path.abspath(path)
     if display_name:
         names[main_file] = display_name
-    base = os.path.normpath(prefix if prefix and (mapping or os.path.isabs(prefix)) else
-                            os.path.abspath(prefix) if prefix else os.path.dirname(main_file))
+    if not prefix:
+        base = os.path.dirname(main_file)
+    elif mapping or os.path.isabs(prefix):
+        base = os.path.normpath(prefix)  # under a mapping, a prefix is a path as nginx sees it
+    else:
+        base = os.path.abspath(prefix)
     loaded = LoadedConfig(names.get(main_file, main_file), base)
     loader = _Loader(loaded, base, resolve_includes, mapping, names)
     statements = loader.parse_file(main_file, None)
@@ -311,7 +315,7 @@ def load_template(path, variables, name_filter=None, context=AUTO, prefix=None):
     return loaded
 
 
-DUMP_MARKER = re.compile(r"^# configuration file (/.*|[A-Za-z]:.*|\S.*):$")
+DUMP_MARKER = re.compile(r"^# configuration file (\S.*):$")
 
 
 def is_dump(text):
