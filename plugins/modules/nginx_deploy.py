@@ -11,11 +11,16 @@ short_description: Deploy nginx configuration files transactionally, in one step
 version_added: "0.1.0"
 description:
   - The engine of the P(preflight.nginx.gate#role) role. In one run on the host it restores the files of a
-    deploy that died half-way, works out which of O(files) change, snapshots them, writes them, validates the
-    whole tree in place (the preflight.nginx rules, C(nginx -t), a connection to every backend), reloads
-    nginx and waits for its new workers, runs the health checks, and keeps the new files.
+    deploy that died half-way, works out which of O(files) change, stages them beside the live files (under
+    hidden names no C(include) glob matches), validates the staged tree as nginx will see it at its live paths
+    (the preflight.nginx rules, C(nginx -t) in a private mount namespace with the staged files bound over the
+    live ones, a connection to every backend), snapshots the live files, swaps the new ones in with a rename,
+    reloads nginx and waits for its new workers, runs the health checks, and keeps the new files. Nothing
+    unvalidated is ever at a live path.
+  - A validation failure changes nothing live (C(blocked: validation failed: ...; nothing live was changed)).
   - "When a step after the snapshot fails, the previous files are restored byte for byte, nginx is reloaded
-    onto them if it had been reloaded, and the health checks run again; the task fails with
+    onto them if it had been reloaded (or if something else, a certbot hook or an admin, reloaded it during
+    the deploy, which the message then says), and the health checks run again; the task fails with
     C(rolled back: <step> failed: <why>; previous config restored and healthy)."
   - When nothing changes, nothing is reloaded; the live tree is validated and the health checks run.
   - In check mode, a copy of the configuration folder with the new files in it is validated instead, and
@@ -105,6 +110,17 @@ options:
     default: 5
   allow_outside:
     description: Allow a C(dest) outside the folder of O(config) (an include elsewhere).
+    type: bool
+    default: false
+  validate_in_place:
+    description:
+      - Where C(nginx -t) cannot see the staged files at their live paths (the module does not run as root,
+        C(unshare) from util-linux is missing, or the host allows no private mount namespace, as in some
+        containers), the deploy refuses by default, saying why, and changes nothing.
+      - V(true) allows the older order there instead: snapshot, write the new files over the live ones, then
+        validate them in place. Unvalidated files are then live for the whole validation, and a reload by
+        anything else meanwhile (a certbot hook, an admin) loads them; the rollback then reloads too.
+      - Where staging works, this option changes nothing. With O(nginx_test=false) staging needs no namespace.
     type: bool
     default: false
   lock_timeout:
@@ -222,6 +238,7 @@ def main():
             keep=dict(type="int", default=5),
             allow_outside=dict(type="bool", default=False),
             lock_timeout=dict(type="float", default=60),
+            validate_in_place=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -263,7 +280,8 @@ def main():
             reload_method=params["reload_method"], service=params["service"], pid_file=params["pid_file"],
             reload_timeout=params["reload_timeout"], health_checks=params["health_checks"],
             backup_dir=params["backup_dir"], keep=params["keep"], curl=curl or "curl",
-            allow_outside=params["allow_outside"], lock_timeout=params["lock_timeout"])
+            allow_outside=params["allow_outside"], lock_timeout=params["lock_timeout"],
+            validate_in_place=params["validate_in_place"])
     except deploy.InputError as exc:
         module.fail_json(msg="nothing was changed: %s" % exc)
 
@@ -274,6 +292,8 @@ def main():
         result = deploy.run(settings, run_command, check_mode=module.check_mode)
     except deploy.Stopped as exc:  # before the snapshot: the host is as it was
         module.fail_json(msg="nothing was changed: %s" % exc)
+    for warning in result.pop("warnings", ()):
+        module.warn(warning)
     file_diffs = result.pop("file_diffs", [])
     if module._diff and file_diffs:
         result["diff"] = file_diffs

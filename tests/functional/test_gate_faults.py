@@ -10,11 +10,13 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -97,11 +99,12 @@ def test_snapshots_are_private_whatever_the_umask(site):
     previous = os.umask(0)
     try:
         files = [{"dest": str(conf), "content": "# changed\n"},
-                 {"dest": str(site["link"]), "content": BAD % site["port"]}]
-        result = run(site, files)
+                 {"dest": str(site["link"]), "content": NEW % site["port"]}]
+        result = run(site, files, health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old",
+                                                  "retries": 0}])
     finally:
         os.umask(previous)
-    assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
+    assert result["failed"] and result["msg"].startswith("rolled back: health check failed")
     assert stat.S_IMODE(os.stat(site["backups"]).st_mode) == 0o700
     folder = site["backups"] / result["snapshot"]
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
@@ -158,8 +161,9 @@ def test_folders_made_for_a_new_file_go_away_with_the_rollback(site):
 
 def test_keep_also_bounds_the_failed_snapshots(site):
     for _attempt in range(4):
-        result = run(site, [{"dest": str(site["link"]), "content": BAD % site["port"]}], keep=2)
-        assert result["failed"]
+        result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], keep=2,
+                     health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 0}])
+        assert result["failed"] and result["msg"].startswith("rolled back: health check failed")
     assert len([d for d in os.listdir(site["backups"]) if d.startswith("txn-")]) == 2
 
 
@@ -382,7 +386,7 @@ def test_an_upstream_whose_every_server_refuses_blocks_the_deploy(site):
     upstream = "upstream shop { server 127.0.0.1:%d; server 127.0.0.1:%d; }\n" % (dead_a, dead_b)
     content = upstream + NEW.replace('return 200 "new\\n";', "proxy_pass http://shop;") % site["port"]
     result = run(site, [{"dest": str(site["link"]), "content": content}], probe="warning")
-    assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
+    assert result["failed"] and result["msg"].startswith("blocked: validation failed")
     assert "no other server of it answers" in result["msg"] and "nginx was not reloaded" in result["msg"]
     assert serves(site) == "old"
 
@@ -485,3 +489,107 @@ def test_a_reload_slower_than_the_timeout_is_reported_truthfully_and_undone(site
     assert "previous config restored, NOT healthy: reload failed" in result["msg"]
     time.sleep(0.5)  # let the late workers finish: the old config must be what stays
     assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
+
+
+# --- staged: nothing unvalidated is ever live -----------------------------------------------------------
+
+# nginx accepts it, the rules refuse it (the incident), and it answers "refused" if it ever goes live.
+REFUSED = NEW.replace("return 200", "proxy_pass http://0:8082; return 200").replace('"new', '"refused')
+
+
+def _slow_nginx(tmp_path, site, seconds=3):
+    """An nginx_binary whose nginx -t takes ``seconds``: the window in which another actor may reload."""
+    wrapper = tmp_path / "slow-nginx"
+    wrapper.write_text('#!/bin/sh\nfor a in "$@"; do [ "$a" = -t ] && sleep %d; done\nexec %s "$@"\n'
+                       % (seconds, site["nginx"]))
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+def _outside_reload(site):
+    """What a certbot hook or an admin does: reload nginx, whatever the gate is doing."""
+    master = int((site["dir"] / "nginx.pid").read_text())
+    os.kill(master, signal.SIGHUP)
+
+
+def _in_background(function, *args, **kwargs):
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = function(*args, **kwargs)
+        except BaseException as exc:
+            outcome["error"] = exc
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_for(condition, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@root_only
+def test_an_outside_reload_while_the_gate_validates_keeps_the_old_config(site, tmp_path):
+    extra = site["dir"] / "sites-enabled" / "extra"  # include sites-enabled/*: its staged copy must not match
+    files = [{"dest": str(site["link"]), "content": REFUSED % site["port"]},
+             {"dest": str(extra), "content": "# a new site\n"}]
+    thread, outcome = _in_background(run, site, files, nginx_binary=_slow_nginx(tmp_path, site))
+    assert _wait_for(lambda: list(site["dir"].glob("sites-enabled/.preflight-stage-*")))
+    time.sleep(0.3)  # the gate's nginx -t is sleeping now
+    assert site["target"].read_text() == OLD % site["port"] and not extra.exists()
+    dump = subprocess.run([site["nginx"], "-T", "-c", str(site["main"]), "-p", str(site["dir"]) + "/"],
+                          capture_output=True, text=True, check=False).stdout
+    assert "# configuration file" in dump and ".preflight-stage" not in dump
+    _outside_reload(site)
+    time.sleep(1)
+    assert serves(site) == "old"
+    thread.join(30)
+    result = outcome["result"]
+    assert result["failed"] and result["msg"].startswith("blocked: validation failed")
+    assert "nothing live was changed" in result["msg"] and not result["changed"]
+    assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"] and not extra.exists()
+    assert list(site["dir"].rglob(".preflight-stage-*")) == []
+
+
+@pytest.fixture
+def no_unshare(tmp_path, monkeypatch):
+    """A PATH with the tools of a host without util-linux's unshare."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "curl", "sleep", "mount"):
+        found = shutil.which(tool)
+        if found:
+            os.symlink(found, str(bin_dir / tool))
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+@root_only
+def test_without_a_private_mount_namespace_the_deploy_refuses_and_says_why(site, no_unshare):
+    with pytest.raises(deploy.Stopped, match="cannot validate the new files before they go live: .* unshare "
+                                             r"\(util-linux\) is not installed. Set validate_in_place"):
+        run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}])
+    assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
+    assert list(site["dir"].rglob(".preflight-stage-*")) == []
+
+
+@root_only
+def test_validate_in_place_and_an_outside_reload_the_rollback_reloads_too(site, tmp_path, no_unshare):
+    files = [{"dest": str(site["link"]), "content": REFUSED % site["port"]}]
+    thread, outcome = _in_background(run, site, files, nginx_binary=_slow_nginx(tmp_path, site),
+                                     validate_in_place=True, health_checks=[])
+    assert _wait_for(lambda: site["target"].read_text() == REFUSED % site["port"])
+    _outside_reload(site)  # the unvalidated files are live in this order: the reload loads them
+    assert _wait_for(lambda: serves(site) == "refused")
+    thread.join(30)
+    result = outcome["result"]
+    assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
+    assert "nginx had been reloaded by something else during the deploy, so the rollback reloaded it too: " \
+           "healthy" in result["msg"], result["msg"]
+    assert any("validate_in_place" in warning for warning in result["warnings"])
+    assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]

@@ -34,12 +34,14 @@ def bad_change(tmp_path):
     return settings, site
 
 
-def test_a_failed_validation_restores_the_snapshot_and_reloads_nothing(tmp_path, bad_change):
+def test_a_failed_validation_changes_nothing_live_and_reloads_nothing(tmp_path, bad_change):
     settings, site = bad_change
     result = deploy.run(settings, run_command=None)
-    assert result["failed"] and result["msg"].startswith("rolled back: validation failed")
+    assert result["failed"] and result["msg"].startswith("blocked: validation failed")
     assert "%s:1: error[unspecified-connect-address]" % site in result["msg"]
-    assert result["msg"].endswith(")") and "nginx was not reloaded" in result["msg"]
+    assert "nothing live was changed" in result["msg"] and "nginx was not reloaded" in result["msg"]
+    assert not result["changed"] and result["snapshot"] is None
+    assert [p.name for p in tmp_path.rglob(".preflight-stage-*")] == []
     assert site.read_text() == "upstream app { server 127.0.0.1:8081; }\n"
     assert transaction.active(str(tmp_path / "backups")) is None
 

@@ -2,10 +2,19 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One transactional nginx deploy, start to end, in one process on the host.
 
-recover an unfinished run -> plan -> snapshot -> write -> validate (rules,
-nginx -t, backend probes) -> reload and wait for new workers -> health checks
--> commit. Any failure after the snapshot restores the files byte for byte,
-reloads nginx onto them if it had been reloaded, and checks them again.
+recover an unfinished run -> plan -> stage the new files beside the live ones
+(hidden names no include matches) -> validate the staged tree as nginx will
+see it at its live paths (the rules through the loader's mapping, nginx -t in
+a private mount namespace with the staged files bound over the live ones),
+probe the backends -> ``before_swap`` -> snapshot -> swap each file in with a
+rename -> reload and wait for new workers -> health checks -> commit. Nothing
+unvalidated is ever at a live path. Any failure after the snapshot restores
+the files byte for byte, reloads nginx onto them if it had been reloaded (or
+if something else reloaded it meanwhile), and checks them again.
+
+Where the staged tree cannot be shown to nginx at its live paths (no root, no
+unshare, no private mount namespace), the deploy refuses, unless
+``validate_in_place`` allows the older order: write, then validate in place.
 
 The gate role calls this through the nginx_deploy module: one module run per
 host instead of a dozen tasks, which is most of what a deploy costs.
@@ -54,8 +63,9 @@ class Settings:
     def __init__(self, files, config, prefix=None, nginx_binary="nginx", nginx_test=True, fail_on="error",
                  skip_rules=(), probe="warning", probe_timeout=1.0, reload_method="signal", service="nginx",
                  pid_file=None, reload_timeout=10.0, health_checks=(), backup_dir="/var/backups/preflight-nginx",
-                 keep=5, curl="curl", allow_outside=False, lock_timeout=60.0):
+                 keep=5, curl="curl", allow_outside=False, lock_timeout=60.0, validate_in_place=False):
         self.config = config
+        self.validate_in_place = validate_in_place
         self.files = prepare(files, config, allow_outside)  # raises InputError naming the item
         self.lock_timeout = lock_timeout
         self.prefix = prefix or None
@@ -258,13 +268,17 @@ def _summary(findings):
     return "\n".join(lines)
 
 
-def validate(settings, mapping=None):
-    """(report, probes) of the tree: rules, nginx -t, backend probes; ``mapping`` reads a staged copy."""
+def validate(settings, mapping=None, probe=True):
+    """(report, probes) of the tree: rules, nginx -t, backend probes; ``mapping`` reads a staged copy.
+
+    With a mapping, nginx -t is not run here: it must see the staged files at their live paths
+    (``_staged_nginx_test``).
+    """
     report = engine.check_file(settings.config, prefix=settings.prefix, mapping=mapping,
                                ignore=settings.skip_rules, nginx_test=settings.nginx_test and not mapping,
                                nginx_binary=settings.nginx_binary)
     probes = []
-    if settings.probe != "none" and not mapping:
+    if settings.probe != "none" and probe:
         probes = backends.probe_into(report, settings.probe, settings.probe_timeout)
     return report, probes
 
@@ -340,6 +354,7 @@ def run(settings, run_command, check_mode=False):
         return _run(settings, run_command, result, check_mode=True)
     with _host_lock(settings), _interrupts_raise():
         _fresh_scratch(settings)
+        _unstage(settings, {})  # what a run killed while staging left beside the live files
         return _run(settings, run_command, result)
 
 
@@ -414,12 +429,110 @@ def _run(settings, run_command, result, check_mode=False):
         return _staged(settings, result, step)
     before = _facts(settings)
     _check_space(settings, result["changing"])
+    if settings.nginx_test:
+        problem = _in_place_problem(_scratch(settings))
+        if problem and not settings.validate_in_place:
+            raise Stopped("cannot validate the new files before they go live: nginx -t must see them staged at "
+                          "their live paths, in a private mount namespace, and %s. Set validate_in_place to write "
+                          "them first and validate them where they are (unvalidated files are then live during "
+                          "the validation), or nginx_test: false to validate with the rules alone" % problem)
+        if problem:
+            result.setdefault("warnings", []).append(
+                "validate_in_place: the new files were written before they were validated (%s)" % problem)
+            return _in_place(settings, run_command, result, step, before)
+    return _staged_deploy(settings, run_command, result, step, before)
+
+
+def _failure_of(exc, result):
+    if isinstance(exc, StepFailed):
+        return exc
+    if isinstance(exc, (KeyboardInterrupt, Interrupted)):
+        return StepFailed(result["steps"][-1]["name"], "interrupted (%s)" % (exc or "Ctrl-C"))
+    return StepFailed(result["steps"][-1]["name"], "%s: %s" % (type(exc).__name__, exc))
+
+
+def _blocked_by(report, settings):
+    blocking = _blocking(report, settings.fail_on)
+    if blocking:
+        raise StepFailed("validation", "%d finding%s at or above %s:\n%s" % (
+            len(blocking), "" if len(blocking) == 1 else "s", settings.fail_on, _summary(blocking)))
+
+
+def before_swap(settings, mapping, result):
+    """The seam between "the staged tree passed validation" and "its files are swapped in".
+
+    ``mapping`` is the staged tree as validated ({live path: staged path}, the loader's
+    mapping and what the private mount namespace of nginx -t binds over the live paths);
+    ``result`` is the deploy's result dict (findings, probes, changes filled in). Nothing is
+    live yet and no snapshot exists: raising StepFailed here blocks the deploy with nothing
+    changed. A step that needs the validated tree (a preview instance) goes here.
+    """
+
+
+def _staged_deploy(settings, run_command, result, step, before):
+    """Stage, validate the staged tree at its live paths, then snapshot, swap, reload, check."""
+    view = os.path.join(_scratch(settings), "view")
+    staged = {}
+    reloaded = False
+    try:
+        step("stage")
+        staged = _stage_beside(settings, result["changing"])
+        mapping = _stage_view(settings, result["changing"], view, staged)
+        step("validation")
+        report, result["probes"] = validate(settings, mapping)
+        if settings.nginx_test:
+            report.add(_staged_nginx_test(settings, mapping, result))
+        result["findings"] = [f.as_dict() for f in report.findings]
+        _blocked_by(report, settings)
+        result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
+        before_swap(settings, mapping, result)
+    except BaseException as exc:
+        _unstage(settings, staged)
+        shutil.rmtree(view, ignore_errors=True)
+        if isinstance(exc, (OSError, nginx_config.ConfigLoadError)) and not isinstance(exc, StepFailed):
+            raise Stopped("staging the new files failed: %s" % exc) from exc
+        failure = _failure_of(exc, result)
+        result.update(failed=True, changed=False, msg="blocked: %s; nothing live was changed (the new files were "
+                      "validated staged, beside the live ones), nginx was not reloaded" % failure)
+        return result
+    shutil.rmtree(view, ignore_errors=True)
+    step("snapshot")
+    try:
+        journal = transaction.begin(settings.backup_dir, result["changing"], settings.config)
+    except (transaction.TransactionError, OSError) as exc:
+        _unstage(settings, staged)
+        raise Stopped("snapshot failed: %s (backup_dir: %s)" % (exc, settings.backup_dir)) from exc
+    result["snapshot"] = journal["name"]
+    generation = _generation(settings)
+    try:
+        step("swap")
+        transaction.mark(settings.backup_dir, "writing")
+        _swap(settings, result["changing"], staged)
+        _unstage(settings, staged)
+        step("reload")
+        transaction.mark(settings.backup_dir, "reloading")
+        reloaded = True
+        reload(settings, run_command)
+        transaction.mark(settings.backup_dir, "reloaded")
+        step("health check")
+        result["health"] = health(settings, run_command)
+        step("commit")
+        transaction.commit(settings.backup_dir, settings.keep)
+    except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
+        _unstage(settings, staged)
+        _roll_back(settings, run_command, result, _failure_of(exc, result), reloaded, step, generation)
+    return result
+
+
+def _in_place(settings, run_command, result, step, before):
+    """validate_in_place: the old order (snapshot, write, validate where the files are)."""
     step("snapshot")
     try:
         journal = transaction.begin(settings.backup_dir, result["changing"], settings.config)
     except (transaction.TransactionError, OSError) as exc:
         raise Stopped("snapshot failed: %s (backup_dir: %s)" % (exc, settings.backup_dir)) from exc
     result["snapshot"] = journal["name"]
+    generation = _generation(settings)
     reloaded = False
     try:
         step("write")
@@ -430,10 +543,7 @@ def _run(settings, run_command, result, check_mode=False):
         step("validation")
         report, result["probes"] = validate(settings)
         result["findings"] = [f.as_dict() for f in report.findings]
-        blocking = _blocking(report, settings.fail_on)
-        if blocking:
-            raise StepFailed("validation", "%d finding%s at or above %s:\n%s" % (
-                len(blocking), "" if len(blocking) == 1 else "s", settings.fail_on, _summary(blocking)))
+        _blocked_by(report, settings)
         result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
         step("reload")
         transaction.mark(settings.backup_dir, "reloading")
@@ -445,14 +555,125 @@ def _run(settings, run_command, result, check_mode=False):
         step("commit")
         transaction.commit(settings.backup_dir, settings.keep)
     except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
-        if isinstance(exc, StepFailed):
-            failure = exc
-        elif isinstance(exc, (KeyboardInterrupt, Interrupted)):
-            failure = StepFailed(result["steps"][-1]["name"], "interrupted (%s)" % (exc or "Ctrl-C"))
-        else:
-            failure = StepFailed(result["steps"][-1]["name"], "%s: %s" % (type(exc).__name__, exc))
-        _roll_back(settings, run_command, result, failure, reloaded, step)
+        _roll_back(settings, run_command, result, _failure_of(exc, result), reloaded, step, generation)
     return result
+
+
+STAGE_PREFIX = ".preflight-stage-"
+STAGED_LIST = "STAGED"
+
+
+def _nearest_dir(directory):
+    while not os.path.isdir(directory):
+        directory = os.path.dirname(directory)
+    return directory
+
+
+def _stage_beside(settings, changing):
+    """Write each new file (or link) beside the one it replaces; returns {live path: staged path}.
+
+    Beside, so that the swap is a rename on the same file system; under a hidden name, which no
+    nginx include glob matches (``*`` and ``?`` never match a leading dot), so an outside reload
+    meanwhile never loads it. The names are listed in the backup directory first: a run killed
+    here leaves nothing the next one does not remove.
+    """
+    plan = {}
+    for number, entry in enumerate(settings.files):
+        if entry["path"] in changing and entry["state"] != "absent":
+            directory = _nearest_dir(os.path.dirname(entry["path"]))
+            plan[entry["path"]] = os.path.join(directory, "%s%d-%d" % (STAGE_PREFIX, os.getpid(), number))
+    transaction.write_atomic(os.path.join(settings.backup_dir, STAGED_LIST),
+                             "".join(path + "\n" for path in plan.values()).encode())
+    for entry in settings.files:
+        temp = plan.get(entry["path"])
+        if temp is None:
+            continue
+        if os.path.lexists(temp):
+            os.unlink(temp)
+        if entry["state"] == "link":
+            os.symlink(entry["link"], temp)
+        else:
+            mode, uid, gid = _target(entry)
+            transaction.write_new(temp, entry["data"], mode, uid, gid)
+    return plan
+
+
+def _unstage(settings, staged):
+    """Remove what staging left (of this run, or of a killed one listed in the backup directory)."""
+    listed = os.path.join(settings.backup_dir, STAGED_LIST)
+    paths = set(staged.values())
+    with contextlib.suppress(OSError), open(listed) as handle:
+        paths.update(line.rstrip("\n") for line in handle if os.path.basename(line).startswith(STAGE_PREFIX))
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    staged.clear()
+    with contextlib.suppress(OSError):
+        os.unlink(listed)
+
+
+def _stage_view(settings, changing, view, staged):
+    """The tree nginx will load, for validation: the configuration folder copied with the new
+    files in it, and each staged file outside the folder standing for itself; returns the
+    loader's mapping {live path: staged path}."""
+    live_dir = os.path.dirname(os.path.abspath(settings.config))
+    backups = os.path.realpath(settings.backup_dir)
+
+    def skipped(folder, names):  # the staged files, and a backup directory kept inside the tree
+        return [name for name in names if name.startswith(STAGE_PREFIX)
+                or os.path.realpath(os.path.join(folder, name)) == backups]
+    shutil.rmtree(view, ignore_errors=True)
+    shutil.copytree(live_dir, view, symlinks=True, ignore=skipped)
+    mapping = {live_dir: view}
+    for entry in settings.files:
+        if entry["path"] not in changing:
+            continue
+        if entry["path"].startswith(live_dir + os.sep):
+            write(entry, view, live_dir)
+        elif entry["path"] in staged:
+            mapping[entry["path"]] = staged[entry["path"]]
+    return mapping
+
+
+def _swap(settings, changing, staged):
+    """Put each staged file in place with a rename: nginx sees the old file or the new, never half."""
+    for entry in settings.files:
+        path = entry["path"]
+        if path not in changing:
+            continue
+        if entry["state"] == "absent":
+            if os.path.lexists(path):
+                os.unlink(path)
+            continue
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+        os.replace(staged.pop(path), path)
+
+
+def _generation(settings):
+    """The master and its workers now, to tell later whether something else reloaded nginx."""
+    binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
+    master, _pid_file = nginx_process.find_master(settings.config, settings.prefix, settings.pid_file, binary)
+    return None if master is None else (master, frozenset(nginx_process.children(master)))
+
+
+def _in_place_problem(scratch):
+    """Why nginx -t cannot see staged files at their live paths here (None: it can)."""
+    if os.geteuid() != 0:
+        return "that needs root"
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return "unshare (util-linux) is not installed"
+    try:
+        proc = subprocess.run([unshare, "--mount", "--propagation", "private", "sh", "-c",
+                               'mount --bind "$1" "$1"', "sh", scratch], capture_output=True, text=True,
+                              timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return "unshare failed: %s" % exc
+    if proc.returncode != 0:
+        return "this host has no private mount namespace for it (%s)" % (proc.stderr.strip() or proc.returncode)
+    return None
 
 
 def _recover(settings, run_command, result, journal):
@@ -499,12 +720,18 @@ def _check_space(settings, paths):
                           "(and as much again for the snapshot)" % (directory, free, size))
 
 
-def _roll_back(settings, run_command, result, failure, reloaded, step):
+def _roll_back(settings, run_command, result, failure, reloaded, step, generation=None):
     rollback_started = time.monotonic()
     step("rollback")
     transaction.rollback(settings.backup_dir)
     transaction.prune(settings.backup_dir, settings.keep)
     outcome = "nginx was not reloaded"
+    outside = ""
+    if not reloaded and generation is not None and _generation(settings) != generation:
+        # Something else (a certbot hook, an admin, systemd) reloaded nginx meanwhile: whatever it
+        # loaded, only a reload puts the restored files live again.
+        outside = "; nginx had been reloaded by something else during the deploy, so the rollback reloaded it too"
+        reloaded = True
     if reloaded:
         try:
             reload(settings, run_command)
@@ -512,8 +739,11 @@ def _roll_back(settings, run_command, result, failure, reloaded, step):
             outcome = "healthy"
         except StepFailed as again:
             outcome = "NOT healthy: %s" % again
-    result.update(failed=True, msg="rolled back: %s; previous config restored%s (rollback took %.2f s)" % (
-        failure, " and healthy" if outcome == "healthy" else ", " + outcome, time.monotonic() - rollback_started))
+    said = " and healthy" if outcome == "healthy" else ", " + outcome
+    if outside:
+        said = "%s: %s" % (outside, outcome)
+    result.update(failed=True, changed=False, msg="rolled back: %s; previous config restored%s (rollback took "
+                  "%.2f s)" % (failure, said, time.monotonic() - rollback_started))
 
 
 def _unchanged(settings, run_command, result, step):

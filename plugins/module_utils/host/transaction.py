@@ -54,6 +54,22 @@ def write_atomic(path, data, mode=0o600, uid=-1, gid=-1):
         raise
 
 
+def write_new(path, data, mode=0o600, uid=-1, gid=-1):
+    """Write bytes to a new file ``path`` (staged for a later rename), flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(path, mode)
+        if (uid, gid) != (-1, -1):
+            os.chown(path, uid, gid)
+    except BaseException:
+        os.unlink(path)
+        raise
+
+
 def check_trusted(backup_dir):
     """Refuse a backup directory someone else could have written a journal into.
 
