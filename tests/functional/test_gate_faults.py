@@ -100,8 +100,8 @@ def test_snapshots_are_private_whatever_the_umask(site):
     try:
         files = [{"dest": str(conf), "content": "# changed\n"},
                  {"dest": str(site["link"]), "content": NEW % site["port"]}]
-        result = run(site, files, health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old",
-                                                  "retries": 0}])
+        result = run(site, files, preview=False,  # a rollback after the switch, which takes a snapshot
+                     health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 0}])
     finally:
         os.umask(previous)
     assert result["failed"] and result["msg"].startswith("rolled back: health check failed")
@@ -161,7 +161,7 @@ def test_folders_made_for_a_new_file_go_away_with_the_rollback(site):
 
 def test_keep_also_bounds_the_failed_snapshots(site):
     for _attempt in range(4):
-        result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], keep=2,
+        result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], keep=2, preview=False,
                      health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 0}])
         assert result["failed"] and result["msg"].startswith("rolled back: health check failed")
     assert len([d for d in os.listdir(site["backups"]) if d.startswith("txn-")]) == 2
@@ -240,14 +240,16 @@ def test_recovery_replays_only_files_the_deploy_manages(site, tmp_path):
 
 # --- interrupts -----------------------------------------------------------------------------------------
 
-def _deploy_in_a_process(site, files, checks):
+def _deploy_in_a_process(site, files, checks, preview=False):
+    """The deploy in a process of its own; without the preview by default, so that the new config goes live
+    and the interrupt lands after the switch."""
     code = ("import json, sys\nsys.path.insert(0, %r)\n"
             "from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy\n"
             "s = deploy.Settings(**json.loads(sys.argv[1]))\n"
             "print(json.dumps(deploy.run(s, deploy.subprocess_runner)))\n" % COLLECTIONS)
     options = dict(files=files, config=str(site["main"]), prefix=str(site["dir"]), nginx_binary=site["nginx"],
                    probe="none", reload_method="signal", reload_timeout=5, backup_dir=str(site["backups"]),
-                   health_checks=checks)
+                   health_checks=checks, preview=preview)
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(options)], stdout=subprocess.PIPE, text=True)
 
 

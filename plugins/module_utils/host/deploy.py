@@ -6,8 +6,10 @@ recover an unfinished run -> plan -> stage the new files beside the live ones
 (hidden names no include matches) -> validate the staged tree as nginx will
 see it at its live paths (the rules through the loader's mapping, nginx -t in
 a private mount namespace with the staged files bound over the live ones),
-probe the backends -> ``before_swap`` -> snapshot -> swap each file in with a
-rename -> reload and wait for new workers -> health checks -> commit. Nothing
+probe the backends -> ``before_swap``: the preview, a throwaway nginx on the
+new tree on loopback ports, health-checked (preview.py) -> snapshot -> swap
+each file in with a rename -> reload and wait for new workers -> the same
+health checks on the live nginx -> commit. Nothing
 unvalidated is ever at a live path. Any failure after the snapshot restores
 the files byte for byte, reloads nginx onto them if it had been reloaded (or
 if something else reloaded it meanwhile), and checks them again.
@@ -44,7 +46,12 @@ from ansible_collections.preflight.nginx.plugins.module_utils import (
     nginx_config,
 )
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import at_least
-from ansible_collections.preflight.nginx.plugins.module_utils.host import http_probe, nginx_process, transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import (
+    http_probe,
+    nginx_process,
+    preview,
+    transaction,
+)
 
 CHECK_OPTIONS = ("url", "method", "status", "body_regex", "headers", "timeout", "retries", "delay", "deadline",
                  "resolve", "connect_to", "validate_certs", "ca_path", "unix_socket")
@@ -63,8 +70,11 @@ class Settings:
     def __init__(self, files, config, prefix=None, nginx_binary="nginx", nginx_test=True, fail_on="error",
                  skip_rules=(), probe="warning", probe_timeout=1.0, reload_method="signal", service="nginx",
                  pid_file=None, reload_timeout=10.0, health_checks=(), backup_dir="/var/backups/preflight-nginx",
-                 keep=5, curl="curl", allow_outside=False, lock_timeout=60.0, validate_in_place=False):
+                 keep=5, curl="curl", allow_outside=False, lock_timeout=60.0, validate_in_place=False,
+                 preview=None):
         self.config = config
+        # None: preview when there are health checks to run on it.
+        self.preview = bool(health_checks) if preview is None else bool(preview)
         self.validate_in_place = validate_in_place
         self.files = prepare(files, config, allow_outside)  # raises InputError naming the item
         self.lock_timeout = lock_timeout
@@ -353,6 +363,8 @@ def run(settings, run_command, check_mode=False):
     if check_mode:
         return _run(settings, run_command, result, check_mode=True)
     with _host_lock(settings), _interrupts_raise():
+        left = preview.clean_up(os.path.join(settings.backup_dir, "scratch"))  # before its folder goes
+        result["recovered"].extend("(%s)" % what for what in left)
         _fresh_scratch(settings)
         _unstage(settings, {})  # what a run killed while staging left beside the live files
         return _run(settings, run_command, result)
@@ -458,15 +470,45 @@ def _blocked_by(report, settings):
             len(blocking), "" if len(blocking) == 1 else "s", settings.fail_on, _summary(blocking)))
 
 
-def before_swap(settings, mapping, result):
+def before_swap(settings, mapping, result, run_command=None, staged=None, step=None):
     """The seam between "the staged tree passed validation" and "its files are swapped in".
 
     ``mapping`` is the staged tree as validated ({live path: staged path}, the loader's
     mapping and what the private mount namespace of nginx -t binds over the live paths);
     ``result`` is the deploy's result dict (findings, probes, changes filled in). Nothing is
     live yet and no snapshot exists: raising StepFailed here blocks the deploy with nothing
-    changed. A step that needs the validated tree (a preview instance) goes here.
+    changed. The preview runs here; ``staged`` ({live path: staged file}) lets it read a new
+    file a directive names (a certificate) with the mode and owner it will have live.
     """
+    run_preview(settings, run_command or subprocess_runner, result, step, mapping, staged)
+
+
+def run_preview(settings, run_command, result, step=None, mapping=None, staged=None):
+    """Health-check a throwaway nginx on the new tree; StepFailed when a check fails on it.
+
+    What it cannot stand in for is said in the result's warnings (``preview skipped: <why>``).
+    """
+    if not settings.preview:
+        result["preview"] = {"ran": False, "skipped": None}
+        return
+    if step is not None:
+        step("preview")
+    scratch = _scratch(settings)
+    binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
+    outcome = preview.run(settings.config, settings.health_checks, scratch, binary, run_command, curl=settings.curl,
+                          prefix=settings.prefix, mapping=mapping, staged=staged)
+    result["preview"] = outcome
+    warnings = result.setdefault("warnings", [])
+    if outcome["skipped"]:
+        warnings.append("preview skipped: %s; the health checks run on the live nginx only" % outcome["skipped"])
+        return
+    warnings.extend("preview: health check %s was not previewed; it runs on the live nginx after the switch" % text
+                    for text in outcome["not_previewed"])
+    warnings.extend("preview: left out %s (UNIX sockets are the live nginx's)" % text
+                    for text in outcome.get("dropped", ()))
+    if not outcome["ok"]:
+        raise StepFailed("preview", "the new config failed its health check on a preview nginx before the live one "
+                         "saw it: %s" % outcome["error"])
 
 
 def _staged_deploy(settings, run_command, result, step, before):
@@ -485,7 +527,7 @@ def _staged_deploy(settings, run_command, result, step, before):
         result["findings"] = [f.as_dict() for f in report.findings]
         _blocked_by(report, settings)
         result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
-        before_swap(settings, mapping, result)
+        before_swap(settings, mapping, result, run_command, staged, step)
     except BaseException as exc:
         _unstage(settings, staged)
         shutil.rmtree(view, ignore_errors=True)
@@ -545,6 +587,7 @@ def _in_place(settings, run_command, result, step, before):
         result["findings"] = [f.as_dict() for f in report.findings]
         _blocked_by(report, settings)
         result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
+        run_preview(settings, run_command, result, step)  # the files are live already, nginx not reloaded yet
         step("reload")
         transaction.mark(settings.backup_dir, "reloading")
         reloaded = True

@@ -157,22 +157,20 @@ class Plan:
 class _Builder:
     """Rewrites the loaded tree into the preview's one flat file (includes are already expanded)."""
 
-    def __init__(self, plan, conf_dir, mapping, allocate):
+    def __init__(self, plan, conf_dir, staged, allocate):
         self.plan = plan
         self.conf_dir = conf_dir
-        self.mapping = mapping or {}
+        self.staged = staged or {}
         self.allocate = allocate
         self.unix_only = []
 
     def path_arg(self, directive, arg):
-        """An argument naming a file: the staged file when it is one, absolute when nginx reads it
-        relative to its configuration folder."""
+        """An argument naming a file: absolute when nginx reads it relative to its configuration folder,
+        and the staged file when the deploy changes it (read with the mode and owner it will have live)."""
         if (_CONF_RELATIVE.match(directive.name) and arg and not os.path.isabs(arg) and not arg.startswith("$")
                 and not re.match(r"^(data|engine):", arg)):
             arg = os.path.join(self.conf_dir, arg)
-        if os.path.isabs(arg) and self.mapping:
-            arg = nginx_config.local_path(arg, self.mapping)
-        return arg
+        return self.staged.get(os.path.normpath(arg), arg) if os.path.isabs(arg) else arg
 
     def block(self, directives, context):
         out = []
@@ -266,9 +264,13 @@ def _node(name, args, block=None):
     return node
 
 
-def build(config, folder, work, prefix=None, mapping=None, allocate=free_port):
-    """Load the new tree (``mapping``: staged files read at their live paths) and write the preview's
-    configuration into ``folder``; returns the Plan. Raises Skipped."""
+def build(config, folder, work, prefix=None, mapping=None, staged=None, allocate=free_port):
+    """Load the new tree and write the preview's configuration into ``folder``; returns the Plan.
+
+    ``mapping`` is the loader's {live path: staged path} (the validated staged tree); ``staged``
+    {live path: staged file} names the new files a directive reads by name (a new certificate), so
+    the preview reads those instead of the live ones. Raises Skipped.
+    """
     if crossplane is None:
         raise Skipped("the Python library crossplane is missing")
     try:
@@ -276,7 +278,7 @@ def build(config, folder, work, prefix=None, mapping=None, allocate=free_port):
     except nginx_config.ConfigLoadError as exc:
         raise Skipped("cannot read the new configuration: %s" % exc) from None
     plan = Plan(folder, work)
-    builder = _Builder(plan, os.path.dirname(os.path.abspath(config)), mapping, allocate)
+    builder = _Builder(plan, os.path.dirname(os.path.abspath(config)), staged, allocate)
     main = [_node("daemon", ["off"]), _node("worker_processes", ["1"]), _node("pid", [plan.pid_path]),
             _node("lock_file", [os.path.join(folder, "nginx.lock")]), _node("env", [MARKER])]
     main += builder.block(loaded.root.block, ())
@@ -513,7 +515,7 @@ def _is_our_work_dir(path):
 
 
 def run(config, checks, scratch, nginx_binary, run_command, curl="curl", prefix=None, mapping=None,
-        allocate=free_port):
+        staged=None, allocate=free_port):
     """Preview the new configuration; returns a result dict.
 
     ``ran`` and ``ok``; ``skipped``: why it could not run (then ``ok`` says nothing); ``checks``: each
@@ -534,7 +536,7 @@ def run(config, checks, scratch, nginx_binary, run_command, curl="curl", prefix=
         _write_state(folder, {"work": work})
         for attempt in range(3):
             try:
-                plan = build(config, folder, work, prefix, mapping, allocate)
+                plan = build(config, folder, work, prefix, mapping, staged, allocate)
                 sockets = _check_sockets(plan, checks, result)
                 instance = Instance(plan, nginx_binary, prefix)
                 _write_state(folder, {"work": work, "config": plan.config_path})
