@@ -18,6 +18,18 @@ description:
     reloads nginx and waits for its new workers, runs the health checks, and keeps the new files. Nothing
     unvalidated is ever at a live path.
   - A validation failure changes nothing live (C(blocked: validation failed: ...; nothing live was changed)).
+  - "With health checks, the staged tree is then previewed before anything goes live (O(preview)): a throwaway
+    nginx (same binary, same C(user)) starts on the new tree with every C(listen) moved to a free loopback port of
+    the same family (servers that share a live socket share one preview port, so C(server_name) and
+    C(default_server) route as they will live) and its pid, logs, temp and cache folders in the deploy's scratch
+    folder; the health checks run against it with their URLs unchanged (same Host, same SNI) through curl's
+    C(--connect-to); then it stops. A check failing there blocks the deploy with nothing live changed
+    (C(blocked: preview failed: ...)), so no client ever gets an answer from the bad config. After the switch
+    the same checks run on the live nginx, as the second line of defence."
+  - "What cannot be previewed faithfully is said as a warning, C(preview skipped: <why>), and the deploy goes on
+    with the checks after the switch: a configuration that listens only on UNIX sockets, a directive whose
+    effects a preview cannot keep to itself (embedded Perl or Lua, C(proxy_store)), a C(listen) port range, no
+    free loopback port, or no health check that reaches a C(listen) of the new configuration."
   - "When a step after the snapshot fails, the previous files are restored byte for byte, nginx is reloaded
     onto them if it had been reloaded (or if something else, a certbot hook or an admin, reloaded it during
     the deploy, which the message then says), and the health checks run again; the task fails with
@@ -112,6 +124,12 @@ options:
     description: Allow a C(dest) outside the folder of O(config) (an include elsewhere).
     type: bool
     default: false
+  preview:
+    description:
+      - Health-check a throwaway nginx on the new tree before the live nginx sees it (see the description);
+        V(false) turns it off, and the health checks then run only after the switch.
+      - By default on when O(health_checks) are given.
+    type: bool
   validate_in_place:
     description:
       - Where C(nginx -t) cannot see the staged files at their live paths (the module does not run as root,
@@ -195,6 +213,15 @@ probes:
   returned: always
   type: list
   elements: dict
+preview:
+  description:
+    - What the preview did. C(ran) and C(ok); C(skipped) says why it could not run (also a warning); C(checks)
+      has each health check's result on the preview, C(not_previewed) the checks it could not stand in for
+      (they run after the switch only), C(error) what the failing check saw, C(elapsed) the seconds it took.
+  returned: when files change
+  type: dict
+  sample: {ran: true, ok: true, skipped: null, checks: [{url: "https://shop.example.com/health", ok: true,
+           status: 200, attempts: 1}], not_previewed: [], error: null, elapsed: 0.21}
 health:
   description: The health checks that ran after the reload.
   returned: always
@@ -239,6 +266,7 @@ def main():
             allow_outside=dict(type="bool", default=False),
             lock_timeout=dict(type="float", default=60),
             validate_in_place=dict(type="bool", default=False),
+            preview=dict(type="bool"),
         ),
         supports_check_mode=True,
     )
@@ -281,7 +309,7 @@ def main():
             reload_timeout=params["reload_timeout"], health_checks=params["health_checks"],
             backup_dir=params["backup_dir"], keep=params["keep"], curl=curl or "curl",
             allow_outside=params["allow_outside"], lock_timeout=params["lock_timeout"],
-            validate_in_place=params["validate_in_place"])
+            validate_in_place=params["validate_in_place"], preview=params["preview"])
     except deploy.InputError as exc:
         module.fail_json(msg="nothing was changed: %s" % exc)
 
@@ -294,6 +322,10 @@ def main():
         module.fail_json(msg="nothing was changed: %s" % exc)
     for warning in result.pop("warnings", ()):
         module.warn(warning)
+        if warning.startswith("preview"):
+            module.log(warning)  # the host's journal keeps what the preview could not check
+    if (result.get("preview") or {}).get("error"):
+        module.log("preview failed: %s" % result["preview"]["error"])
     file_diffs = result.pop("file_diffs", [])
     if module._diff and file_diffs:
         result["diff"] = file_diffs
