@@ -41,7 +41,6 @@ except ImportError:  # the loader reports the missing library
 
 FOLDER = "preview"  # inside the deploy's scratch folder
 STATE = "state.json"
-MARKER = "PREFLIGHT_PREVIEW"  # in the environment of the preview's processes, to find them after a crash
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 
@@ -59,6 +58,11 @@ _REPLACED = ("daemon", "worker_processes", "worker_cpu_affinity", "pid", "lock_f
 # Listen parameters that only tune the live socket: a second socket with SO_REUSEPORT on a port would
 # let others share it, and ipv6only is about a wildcard the preview does not bind.
 _SOCKET_ONLY = ("reuseport", "ipv6only")
+
+
+_PASSES = ("proxy_pass", "grpc_pass", "uwsgi_pass", "fastcgi_pass", "scgi_pass", "memcached_pass")
+# A literal connect target: [scheme://]host[:port][/uri].
+_TARGET = re.compile(r"^(?P<scheme>[a-z]+://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[^/:\[\]$]+)(:(?P<port>\d+))?(?P<rest>/.*)?$")
 
 
 class Skipped(Exception):
@@ -163,6 +167,7 @@ class _Builder:
         self.staged = staged or {}
         self.allocate = allocate
         self.unix_only = []
+        self.rewrite_targets = False  # the second pass, once every live socket has its preview socket
 
     def path_arg(self, directive, arg):
         """An argument naming a file: absolute when nginx reads it relative to its configuration folder,
@@ -171,6 +176,27 @@ class _Builder:
                 and not re.match(r"^(data|engine):", arg)):
             arg = os.path.join(self.conf_dir, arg)
         return self.staged.get(os.path.normpath(arg), arg) if os.path.isabs(arg) else arg
+
+    def target_arg(self, arg):
+        """A target that is one of this configuration's own sockets (a server proxying to another server
+        of the same nginx) goes to that server's preview socket: the live one still runs the old config."""
+        match = _TARGET.match(arg)
+        if not match:
+            return arg
+        scheme, host = match.group("scheme") or "", match.group("host").strip("[]")
+        port = int(match.group("port") or {"http://": 80, "https://": 443}.get(scheme, 0))
+        try:
+            address = ipaddress.ip_address("127.0.0.1" if host.lower() == "localhost" else host)
+        except ValueError:
+            return arg  # an upstream's name, or a host the live nginx resolves: not this nginx
+        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        wildcard = "::" if family == socket.AF_INET6 else "0.0.0.0"
+        for key in (("tcp", family, str(address), port), ("tcp", family, wildcard, port)):
+            if key in self.plan.sockets and (key[2] != wildcard or _is_local(family, str(address))):
+                family, preview_address, preview_port = self.plan.sockets[key]
+                text = ("[%s]:%d" if family == socket.AF_INET6 else "%s:%d") % (preview_address, preview_port)
+                return scheme + text + (match.group("rest") or "")
+        return arg
 
     def block(self, directives, context):
         out = []
@@ -204,6 +230,8 @@ class _Builder:
                     for a in args[1:]]
             return [_node(name, [self.plan.scratch_path("cache")] + rest)]
         args = [self.path_arg(directive, arg) for arg in args]
+        if self.rewrite_targets and args and (name in _PASSES or (name == "server" and where == "upstream")):
+            args[0] = self.target_arg(args[0])
         block = None if directive.block is None else self.block(directive.block, context + (name,))
         if name == "http" and block is not None:
             # The compiled-in temp folders and access log are the live nginx's: the preview's own go first.
@@ -280,7 +308,10 @@ def build(config, folder, work, prefix=None, mapping=None, staged=None, allocate
     plan = Plan(folder, work)
     builder = _Builder(plan, os.path.dirname(os.path.abspath(config)), staged, allocate)
     main = [_node("daemon", ["off"]), _node("worker_processes", ["1"]), _node("pid", [plan.pid_path]),
-            _node("lock_file", [os.path.join(folder, "nginx.lock")]), _node("env", [MARKER])]
+            _node("lock_file", [os.path.join(folder, "nginx.lock")])]
+    builder.block(loaded.root.block, ())  # a first pass gives every live socket its preview socket
+    plan.counter, plan.dropped, builder.unix_only = 0, [], []
+    builder.rewrite_targets = True
     main += builder.block(loaded.root.block, ())
     if not plan.sockets:
         if builder.unix_only:
@@ -390,19 +421,26 @@ def _die_with_parent():
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _marked(marker):
-    """Process ids whose environment carries ``marker`` (the preview's master and workers)."""
-    needle = ("%s=%s" % (MARKER, marker)).encode()
+def holding(folder):
+    """Process ids that hold a file of ``folder`` open: the preview's master and workers all hold its
+    error log, whatever became of their parent (nginx overwrites its environment with its title, so
+    that says nothing)."""
+    inside = folder.rstrip("/") + "/"
     found = []
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
-            with open("/proc/%s/environ" % entry, "rb") as handle:
-                if needle in handle.read().split(b"\0"):
-                    found.append(int(entry))
+            fds = os.listdir("/proc/%s/fd" % entry)
         except OSError:
             continue
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%s/fd/%s" % (entry, fd)).startswith(inside):
+                    found.append(int(entry))
+                    break
+            except OSError:
+                continue
     return found
 
 
@@ -429,7 +467,6 @@ class Instance:
         if self.prefix:
             argv += ["-p", self.prefix.rstrip("/") + "/"]
         env = dict(os.environ, LC_ALL="C")
-        env[MARKER] = self.plan.config_path
         output = open(os.path.join(self.plan.folder, "output"), "wb")  # noqa: SIM115 - nginx's stderr
         with output:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, env=env,
@@ -457,7 +494,7 @@ class Instance:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
-        for pid in _marked(self.plan.config_path):  # a worker the master could not stop
+        for pid in holding(self.plan.folder):  # a worker the master could not stop
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -470,14 +507,16 @@ def clean_up(scratch):
     Called under the host lock before the scratch folder is emptied.
     """
     folder = os.path.join(scratch, FOLDER)
+    if not os.path.isdir(folder):
+        return []  # a preview's processes hold its folder's files: without the folder there is none
     found = []
     try:
         with open(os.path.join(folder, STATE)) as handle:
             state = json.load(handle)
     except (OSError, ValueError):
         state = {}
-    marker = os.path.join(folder, "nginx.conf")
-    pids = _marked(marker)
+    pids = holding(folder)
+    stopped = bool(pids)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
@@ -488,9 +527,9 @@ def clean_up(scratch):
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    if _marked(marker) or pids:
+    if stopped:
         found.append("stopped the preview nginx a killed deploy left running")
-    elif state or os.path.isdir(folder):
+    else:
         found.append("removed the folders of a preview a killed deploy left behind")
     work = state.get("work")
     if work and _is_our_work_dir(work):
