@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 
@@ -90,7 +91,23 @@ def gate_files_section(gate_files):
     return out
 
 
-def render(engine, playbooks, plot_name, gate_files=None):
+def preview_section(preview):
+    """What the preview costs a healthy deploy on one host (bench/preview_bench.py)."""
+    out = ["", "## Gate: the preview", "",
+           "One host, a tree of N servers on one port, a healthy deploy by the gate's host-side run (stage,",
+           "validate, preview, swap, reload, health check, commit), with and without the preview, interleaved.",
+           "Seconds, median (min-max); the preview step is its own time inside the run (a throwaway nginx",
+           "started on the new tree, the health check run on it, stopped).", "",
+           "| servers | with the preview | without | difference | preview step |", "|---|---|---|---|---|"]
+    for size, times in sorted(preview.items(), key=lambda item: int(item[0])):
+        with_, without = statistics.median(times["with"]), statistics.median(times["without"])
+        out.append("| %s | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %+.3f | %.3f |" % (
+            size, with_, min(times["with"]), max(times["with"]), without, min(times["without"]),
+            max(times["without"]), with_ - without, statistics.median(times["preview_step"])))
+    return out
+
+
+def render(engine, playbooks, plot_name, gate_files=None, preview=None):
     sizes = [str(s) for s in engine["sizes"]]
     tools = engine["tools"]
     out = ["# Performance", "",
@@ -183,12 +200,14 @@ def render(engine, playbooks, plot_name, gate_files=None):
                     % fmt(playbooks["rollback"])]
     if gate_files:
         out += gate_files_section(gate_files)
+    if preview:
+        out += preview_section(preview)
     out += ["", "## Targets", "", TARGETS.rstrip("\n")]
-    out.extend(targets(engine, playbooks))
+    out.extend(targets(engine, playbooks, preview))
     return "\n".join(out) + "\n"
 
 
-def targets(engine, playbooks):
+def targets(engine, playbooks, preview=None):
     rows = []
     runs = engine["runs"].get("5000")
     if runs:
@@ -212,6 +231,10 @@ def targets(engine, playbooks):
     if rollback:
         rows.append("| failed health check -> old config serving <= 5 s | %.2f s | %s |"
                     % (rollback["median"], "yes" if rollback["median"] <= 5 else "no"))
+    for size, times in sorted((preview or {}).items(), key=lambda item: int(item[0])):
+        extra = statistics.median(times["with"]) - statistics.median(times["without"])
+        rows.append("| %s server%s: a healthy deploy with the preview <= 1 s more than without | %+.2f s | %s |"
+                    % (size, "" if str(size) == "1" else "s", extra, "yes" if extra <= 1 else "no"))
     return rows
 
 
@@ -223,6 +246,7 @@ def main(argv=None):
     parser.add_argument("--plot", required=True)
     parser.add_argument("--notes", help="a Markdown file appended to the page (analysis of the numbers)")
     parser.add_argument("--gate-files", help="bench/gate_files_bench.py's JSON")
+    parser.add_argument("--preview", help="bench/preview_bench.py's JSON")
     args = parser.parse_args(argv)
     with open(args.engine) as handle:
         engine = json.load(handle)
@@ -234,9 +258,13 @@ def main(argv=None):
     if args.gate_files and os.path.exists(args.gate_files):
         with open(args.gate_files) as handle:
             gate_files = json.load(handle)
+    preview = None
+    if args.preview and os.path.exists(args.preview):
+        with open(args.preview) as handle:
+            preview = json.load(handle)
     plot(engine, args.plot)
     text = render(engine, playbooks, os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.markdown))),
-                  gate_files)
+                  gate_files, preview)
     if args.notes and os.path.exists(args.notes):
         with open(args.notes) as handle:
             text += "\n" + handle.read()
