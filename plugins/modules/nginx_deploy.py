@@ -36,7 +36,9 @@ options:
       - Without C(mode), C(owner) or C(group), an existing file keeps its own; a new file gets C(0644) and the
         deploying user.
       - C(dest) must be an absolute path inside the folder of O(config) unless O(allow_outside) is set, and each
-        file may be given once.
+        file may be given once. What is judged is the path really written or removed, every component resolved:
+        a C(dest) that is a link to a file outside, or under a folder that is a link to outside, is refused by
+        name (C(files[N]: dest ... resolves to ...)), for C(state=absent) too.
       - A C(dest) that is a symbolic link (a C(sites-enabled) entry) is written through. The file it points
         to changes, the link stays, and a rollback restores exactly that.
       - C(state=absent) removes the file, or the link itself when C(dest) is one (a site disabled); C(link) (the

@@ -593,3 +593,35 @@ def test_validate_in_place_and_an_outside_reload_the_rollback_reloads_too(site, 
            "healthy" in result["msg"], result["msg"]
     assert any("validate_in_place" in warning for warning in result["warnings"])
     assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+
+
+# --- the path really written ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", ["linked file", "linked folder", "absent under a linked folder"])
+def test_a_symbolic_link_out_of_the_tree_is_refused_by_name(site, tmp_path, case):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.conf"
+    victim.write_text("# not nginx's\n")
+    if case == "linked file":
+        dest = site["dir"] / "conf.d" / "victim.conf"
+        os.symlink(str(victim), str(dest))
+        item = {"dest": str(dest), "content": "# overwritten\n"}
+    else:
+        os.symlink(str(outside), str(site["dir"] / "conf.d" / "linked"))
+        dest = site["dir"] / "conf.d" / "linked" / "victim.conf"
+        item = {"dest": str(dest), "content": "# overwritten\n"} if case == "linked folder" else \
+            {"dest": str(dest), "state": "absent"}
+    with pytest.raises(deploy.InputError, match=re.escape("files[0]: dest %s resolves to %s" % (dest, victim))
+                       + ".*outside the nginx configuration folder"):
+        run(site, [item])
+    assert victim.read_text() == "# not nginx's\n"
+    # allowed by name: check mode still touches nothing (its staged copy keeps the link, not written through)
+    result = deploy.run(settings(site, [item], allow_outside=True, health_checks=[]), deploy.subprocess_runner,
+                        check_mode=True)
+    assert not result["failed"], result["msg"]
+    assert victim.read_text() == "# not nginx's\n"
+    # and deployed, it is written (or removed) where the link leads
+    result = run(site, [item], allow_outside=True, health_checks=[])
+    assert not result["failed"], result["msg"]
+    assert (not victim.exists()) if case.startswith("absent") else victim.read_text() == "# overwritten\n"

@@ -153,6 +153,8 @@ def prepare(files, config, allow_outside=False):
         state = item.get("state") or ("link" if item.get("link") else "present")
         if state not in ("present", "absent", "link"):
             raise InputError("files[%d] (%s): state must be present, absent or link, not %r" % (number, dest, state))
+        if not allow_outside:
+            _refuse_resolved_outside(number, dest, state, tree)
         if state == "link" and not item.get("link"):
             raise InputError("files[%d] (%s): state link needs link, the file the link points to" % (number, dest))
         data = None
@@ -182,6 +184,20 @@ def prepare(files, config, allow_outside=False):
                          "uid": _owner_id(item.get("owner"), "owner", number),
                          "gid": _owner_id(item.get("group"), "group", number)})
     return prepared
+
+
+def _refuse_resolved_outside(number, dest, state, tree):
+    """Judge the path really written or removed, not the name given: a symbolic link on the way
+    (the file itself, a parent folder) must not lead out of the tree."""
+    real_tree = os.path.realpath(tree)
+    if state == "present":
+        written = os.path.realpath(dest)  # content is written through a link at dest
+    else:  # absent and link act on the entry itself, in its (resolved) folder
+        written = os.path.join(os.path.realpath(os.path.dirname(dest)), os.path.basename(dest))
+    if not written.startswith(real_tree + os.sep):
+        raise InputError("files[%d]: dest %s resolves to %s (through a symbolic link), outside the nginx "
+                         "configuration folder %s; refusing to %s it (set allow_outside to deploy there)"
+                         % (number, dest, written, tree, "remove" if state == "absent" else "write"))
 
 
 def _target(entry):
@@ -488,14 +504,14 @@ def _staged_deploy(settings, run_command, result, step, before):
         before_swap(settings, mapping, result)
     except BaseException as exc:
         _unstage(settings, staged)
-        shutil.rmtree(view, ignore_errors=True)
+        _remove_view(view)
         if isinstance(exc, (OSError, nginx_config.ConfigLoadError)) and not isinstance(exc, StepFailed):
             raise Stopped("staging the new files failed: %s" % exc) from exc
         failure = _failure_of(exc, result)
         result.update(failed=True, changed=False, msg="blocked: %s; nothing live was changed (the new files were "
                       "validated staged, beside the live ones), nginx was not reloaded" % failure)
         return result
-    shutil.rmtree(view, ignore_errors=True)
+    _remove_view(view)
     step("snapshot")
     try:
         journal = transaction.begin(settings.backup_dir, result["changing"], settings.config)
@@ -612,10 +628,14 @@ def _unstage(settings, staged):
         os.unlink(listed)
 
 
-def _stage_view(settings, changing, view, staged):
-    """The tree nginx will load, for validation: the configuration folder copied with the new
-    files in it, and each staged file outside the folder standing for itself; returns the
-    loader's mapping {live path: staged path}."""
+def _stage_view(settings, changing, view, staged=None):
+    """The tree nginx will load, for validation; returns the loader's mapping {live path: staged path}.
+
+    The configuration folder is copied into ``view`` with the new files in it (absolute includes
+    and sites-enabled links lead into it too); a file whose real place is elsewhere (outside the
+    folder, or behind a linked folder: writing into the copy would go through the link) stands
+    for itself, as its staged file beside the live one (``staged``) or a copy of its own.
+    """
     live_dir = os.path.dirname(os.path.abspath(settings.config))
     backups = os.path.realpath(settings.backup_dir)
 
@@ -624,15 +644,32 @@ def _stage_view(settings, changing, view, staged):
                 or os.path.realpath(os.path.join(folder, name)) == backups]
     shutil.rmtree(view, ignore_errors=True)
     shutil.copytree(live_dir, view, symlinks=True, ignore=skipped)
+    real_view = os.path.realpath(view)
     mapping = {live_dir: view}
-    for entry in settings.files:
+    for number, entry in enumerate(settings.files):
         if entry["path"] not in changing:
             continue
-        if entry["path"].startswith(live_dir + os.sep):
+        inside = entry["path"].startswith(live_dir + os.sep)
+        if inside:
+            in_view = os.path.join(view, os.path.relpath(entry["path"], live_dir))
+            inside = os.path.realpath(_nearest_dir(os.path.dirname(in_view))).startswith(real_view)
+        if inside:
             write(entry, view, live_dir)
-        elif entry["path"] in staged:
-            mapping[entry["path"]] = staged[entry["path"]]
+            continue
+        real = os.path.join(os.path.realpath(os.path.dirname(entry["path"])), os.path.basename(entry["path"]))
+        if staged is not None and entry["path"] in staged:
+            mapping[real] = staged[entry["path"]]
+        else:  # check mode, or state absent: a private stand-in (none at all for a removed file)
+            elsewhere = os.path.join(view + ".files", str(number))
+            mapping[real] = os.path.join(elsewhere, os.path.basename(entry["path"]))
+            if entry["state"] != "absent":
+                write(entry, elsewhere, os.path.dirname(entry["path"]))
     return mapping
+
+
+def _remove_view(view):
+    shutil.rmtree(view, ignore_errors=True)
+    shutil.rmtree(view + ".files", ignore_errors=True)
 
 
 def _swap(settings, changing, staged):
@@ -771,22 +808,10 @@ def _staged(settings, result, step):
     includes and sites-enabled links included), and every other path live.
     """
     step("staged validation")
-    live_dir = os.path.dirname(os.path.abspath(settings.config))
     stage = tempfile.mkdtemp(prefix="preflight-gate-")
     try:
-        staged_dir = os.path.join(stage, "conf")
-        shutil.copytree(live_dir, staged_dir, symlinks=True)
-        mapping = {live_dir: staged_dir}
-        for number, entry in enumerate(settings.files):
-            if entry["path"] not in result["changing"]:
-                continue
-            if entry["path"].startswith(live_dir + os.sep):
-                write(entry, staged_dir, live_dir)
-            else:  # a file outside the folder stands in for itself
-                elsewhere = os.path.join(stage, "file-%d" % number)
-                mapping[entry["path"]] = os.path.join(elsewhere, os.path.basename(entry["path"]))
-                write(entry, elsewhere, os.path.dirname(entry["path"]))
-        report, _probes = validate(settings, mapping)
+        mapping = _stage_view(settings, result["changing"], os.path.join(stage, "conf"))
+        report, _probes = validate(settings, mapping, probe=False)
         if settings.nginx_test:
             report.add(_staged_nginx_test(settings, mapping, result))
         result["findings"] = [f.as_dict() for f in report.findings]
@@ -813,7 +838,7 @@ def _staged_nginx_test(settings, mapping, result):
         return []
     pairs = []
     for live, staged in mapping.items():
-        if os.path.exists(live):
+        if os.path.exists(live) and os.path.lexists(staged):  # a file removed outside the folder stays visible
             pairs += [staged, live]
     wrapper = [unshare, "--mount", "--propagation", "private", "sh", "-c", _IN_PLACE, "sh"] + pairs + ["--"]
     nginx_result, findings = engine.run_nginx_test(settings.config, settings.prefix, settings.nginx_binary,
