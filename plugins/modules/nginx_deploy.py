@@ -208,9 +208,16 @@ steps:
   type: list
   elements: dict
 snapshot:
-  description: The snapshot taken before writing.
+  description: The snapshot taken before the swap.
   returned: always
   type: str
+rollback_failed:
+  description:
+    - True when the rollback itself could not put every file back; RV(msg) then starts with C(ROLLBACK FAILED),
+      names the files not restored and those restored, and says what nginx runs now. The transaction stays
+      open and the next deploy to the host restores it first.
+  returned: when the rollback failed
+  type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

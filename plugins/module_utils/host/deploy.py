@@ -250,7 +250,11 @@ def write(entry, root=None, source_dir=None):
         return
     if not os.path.isdir(directory):
         os.makedirs(directory)
+    attributes = transaction.xattrs_of(path) if root is None and os.path.isfile(path) else {}
     transaction.write_atomic(path, entry["data"], mode, uid, gid)
+    if attributes:  # ACLs and other xattrs stay with the file, as an in-place edit would keep them
+        transaction.set_xattrs(path, attributes)
+        os.chmod(path, mode)
 
 
 def file_diffs(settings, paths):
@@ -523,6 +527,7 @@ def _staged_deploy(settings, run_command, result, step, before):
     try:
         step("swap")
         transaction.mark(settings.backup_dir, "writing")
+        transaction.keep_old(settings.backup_dir)
         _swap(settings, result["changing"], staged)
         _unstage(settings, staged)
         step("reload")
@@ -553,6 +558,7 @@ def _in_place(settings, run_command, result, step, before):
     try:
         step("write")
         transaction.mark(settings.backup_dir, "writing")
+        transaction.keep_old(settings.backup_dir)
         for entry in settings.files:
             if entry["path"] in result["changing"]:
                 write(entry)
@@ -611,6 +617,8 @@ def _stage_beside(settings, changing):
         else:
             mode, uid, gid = _target(entry)
             transaction.write_new(temp, entry["data"], mode, uid, gid)
+            if os.path.isfile(entry["path"]):  # who may read it (ACLs) and the other xattrs stay as they were
+                transaction.copy_xattrs(entry["path"], temp, mode)
     return plan
 
 
@@ -760,8 +768,13 @@ def _check_space(settings, paths):
 def _roll_back(settings, run_command, result, failure, reloaded, step, generation=None):
     rollback_started = time.monotonic()
     step("rollback")
-    transaction.rollback(settings.backup_dir)
-    transaction.prune(settings.backup_dir, settings.keep)
+    try:
+        transaction.rollback(settings.backup_dir)
+    except (OSError, transaction.TransactionError) as exc:
+        _rollback_failed(settings, result, failure, reloaded, exc)
+        return
+    with contextlib.suppress(OSError, transaction.TransactionError):
+        transaction.prune(settings.backup_dir, settings.keep)
     outcome = "nginx was not reloaded"
     outside = ""
     if not reloaded and generation is not None and _generation(settings) != generation:
@@ -781,6 +794,20 @@ def _roll_back(settings, run_command, result, failure, reloaded, step, generatio
         said = "%s: %s" % (outside, outcome)
     result.update(failed=True, changed=False, msg="rolled back: %s; previous config restored%s (rollback took "
                   "%.2f s)" % (failure, said, time.monotonic() - rollback_started))
+
+
+def _rollback_failed(settings, result, failure, reloaded, exc):
+    """The rollback itself failed: say so, and what is live now. Nothing more is reloaded (the
+    files on disk are a mix); the transaction stays open, for the next run to finish."""
+    restored = getattr(exc, "restored", [])
+    not_restored = getattr(exc, "failed", None) or {"(the snapshot)": str(exc)}
+    live = ("nginx still runs the new configuration (this deploy reloaded it)" if reloaded
+            else "nginx was not reloaded: it still runs the previous configuration")
+    result.update(failed=True, changed=True, rollback_failed=True, msg=(
+        "ROLLBACK FAILED after %s; not restored: %s; restored: %s; %s; the transaction %s stays open: the next "
+        "deploy to this host restores it first" % (
+            failure, "; ".join("%s (%s)" % item for item in sorted(not_restored.items())),
+            ", ".join(restored) or "nothing", live, result.get("snapshot"))))
 
 
 def _unchanged(settings, run_command, result, step):
