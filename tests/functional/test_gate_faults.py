@@ -240,7 +240,7 @@ def test_recovery_replays_only_files_the_deploy_manages(site, tmp_path):
 
 # --- interrupts -----------------------------------------------------------------------------------------
 
-def _deploy_in_a_process(site, files, checks):
+def _deploy_in_a_process(site, files, checks, dry=False):
     code = ("import json, sys\nsys.path.insert(0, %r)\n"
             "from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy\n"
             "s = deploy.Settings(**json.loads(sys.argv[1]))\n"
@@ -248,7 +248,8 @@ def _deploy_in_a_process(site, files, checks):
     options = dict(files=files, config=str(site["main"]), prefix=str(site["dir"]), nginx_binary=site["nginx"],
                    probe="none", reload_method="signal", reload_timeout=5, backup_dir=str(site["backups"]),
                    health_checks=checks)
-    return subprocess.Popen([sys.executable, "-c", code, json.dumps(options)], stdout=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-c", code, json.dumps(options)]
+    return argv if dry else subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
 
 
 def _wait_for_state(site, state, timeout=15):
@@ -731,3 +732,23 @@ def test_acls_come_back_from_the_snapshot_copy_too(site):
     assert "user:nobody:r--" in subprocess.run(["getfacl", "-cp", target], capture_output=True, text=True,
                                                check=True).stdout
     assert site["target"].read_text() == OLD % site["port"]
+
+
+# --- a controller that goes away -----------------------------------------------------------------------
+
+def test_a_controller_killed_whatever_the_signal_makes_the_deploy_roll_back(site):
+    # As under Ansible: the deploy runs in a session of its own below the controller, so a SIGHUP to the
+    # play's process group (or a SIGKILL) ends the controller and never reaches the deploy.
+    deployer = _deploy_in_a_process(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}],
+                                    _slow_check(site), dry=True)
+    controller = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; "
+                                   "subprocess.run(sys.argv[1:], start_new_session=True)"] + deployer,
+                                  stdout=subprocess.PIPE, text=True)
+    _wait_for_state(site, "reloaded")
+    controller.kill()
+    controller.wait(timeout=10)
+    out = controller.stdout.read()  # the pipe stays open until the deploy itself ends
+    result = json.loads(out)
+    assert result["failed"] and "interrupted (the controller went away" in result["msg"], result["msg"]
+    assert "previous config restored and healthy" in result["msg"]
+    assert serves(site) == "old" and transaction.active(str(site["backups"])) is None

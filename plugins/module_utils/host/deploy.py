@@ -34,6 +34,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 
 from ansible_collections.preflight.nginx.plugins.module_utils import (
@@ -404,22 +405,67 @@ def _host_lock(settings):
         yield
 
 
+_QUIET = {"rolling back": False, "why": None}
+
+
 @contextlib.contextmanager
 def _interrupts_raise():
-    """SIGTERM and SIGHUP interrupt the deploy like Ctrl-C, so that it rolls back before it ends."""
+    """SIGTERM and SIGHUP interrupt the deploy like Ctrl-C, so that it rolls back before it ends;
+    so does the end of the controller (see ``_watch_ancestors``), whatever signal ended it.
+    Once the rollback runs, a further signal no longer interrupts it."""
     def interrupt(number, _frame):
-        raise Interrupted("signal %d" % number)
+        if not _QUIET["rolling back"]:
+            raise Interrupted(_QUIET["why"] or "signal %d" % number)
     previous = {}
     for number in (signal.SIGTERM, signal.SIGHUP):
         try:
             previous[number] = signal.signal(number, interrupt)
         except ValueError:  # not the main thread: leave signals alone
             pass
+    stop = threading.Event()
+    if previous:
+        threading.Thread(target=_watch_ancestors, args=(stop,), daemon=True).start()
     try:
         yield
     finally:
+        stop.set()
+        _QUIET.update({"rolling back": False, "why": None})
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _ancestors():
+    """(pid, parent pid) of each process above this one, up to init."""
+    chain = []
+    pid = os.getpid()
+    while pid > 1 and len(chain) < 32:
+        parent = _parent_of(pid)
+        if parent is None:
+            break
+        chain.append((pid, parent))
+        pid = parent
+    return chain
+
+
+def _parent_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _watch_ancestors(stop, interval=0.2):
+    """Interrupt the deploy when a process above it ends (an ansible-playbook killed by SIGHUP or
+    SIGKILL, a dropped ssh session): Ansible runs modules in a session of their own, so the
+    signal that ended the controller never reaches them. The deploy then rolls back as on SIGTERM."""
+    chain = _ancestors()
+    while not stop.wait(interval):
+        for pid, parent in chain:
+            if _parent_of(pid) != parent:
+                _QUIET["why"] = "the controller went away: process %d above this deploy ended" % parent
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
 
 
 def _run(settings, run_command, result, check_mode=False):
@@ -768,6 +814,7 @@ def _check_space(settings, paths):
 def _roll_back(settings, run_command, result, failure, reloaded, step, generation=None):
     rollback_started = time.monotonic()
     step("rollback")
+    _QUIET["rolling back"] = True  # a second signal must not cut the rollback short
     try:
         transaction.rollback(settings.backup_dir)
     except (OSError, transaction.TransactionError) as exc:
