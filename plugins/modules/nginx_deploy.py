@@ -127,8 +127,10 @@ options:
     default: false
   lock_timeout:
     description:
-      - Seconds to wait for another deploy on the same host (and O(backup_dir)) to finish. Deploys to one host
-        never interleave; the second waits, then fails saying so.
+      - Seconds to wait for another deploy to the same nginx instance to finish. Deploys to one instance never
+        interleave, whatever their O(backup_dir): the lock is keyed by the real path of the folder of O(config)
+        (a file under C(/run/lock)), and a second lock guards each O(backup_dir). The second deploy waits, then
+        fails saying so.
     type: float
     default: 60
 requirements:

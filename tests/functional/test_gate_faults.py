@@ -752,3 +752,16 @@ def test_a_controller_killed_whatever_the_signal_makes_the_deploy_roll_back(site
     assert result["failed"] and "interrupted (the controller went away" in result["msg"], result["msg"]
     assert "previous config restored and healthy" in result["msg"]
     assert serves(site) == "old" and transaction.active(str(site["backups"])) is None
+
+
+def test_one_deploy_per_nginx_instance_whatever_the_backup_dir(site, tmp_path):
+    first, outcome = _in_background(run, site, [{"dest": str(site["link"]), "content": NEW % site["port"]}],
+                                    health_checks=_failing_check(site, retries=10))
+    _wait_for_state(site, "reloaded")
+    with pytest.raises(deploy.Stopped, match=r"another deploy to this nginx \(configuration folder %s\) has held"
+                       % re.escape(str(site["dir"]))):
+        run(site, [{"dest": str(site["dir"] / "conf.d" / "other.conf"), "content": "# other\n"}],
+            backup_dir=str(tmp_path / "other-backups"), lock_timeout=0.5, health_checks=[])
+    first.join(30)
+    assert outcome["result"]["msg"].startswith("rolled back: health check failed")
+    assert not (site["dir"] / "conf.d" / "other.conf").exists() and serves(site) == "old"

@@ -26,6 +26,7 @@ import base64
 import contextlib
 import fcntl
 import grp
+import hashlib
 import os
 import pwd
 import re
@@ -379,30 +380,52 @@ def run(settings, run_command, check_mode=False):
         return _run(settings, run_command, result)
 
 
+def instance_lock_path(config):
+    """The lock of one nginx instance, keyed by the real path of its configuration folder: every
+    deploy to it takes this lock, whatever its backup directory."""
+    root = os.path.realpath(os.path.dirname(os.path.abspath(config)))
+    folder = "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()
+    return os.path.join(folder, "preflight-nginx-%s.lock" % hashlib.sha256(root.encode()).hexdigest()[:16])
+
+
 @contextlib.contextmanager
 def _host_lock(settings):
-    """One deploy per host and backup directory at a time; the second waits, then says why it stops."""
+    """One deploy per nginx instance (and per backup directory) at a time; the second waits, then
+    says why it stops."""
+    instance = instance_lock_path(settings.config)
     lock_path = os.path.join(settings.backup_dir, ".lock")
     try:
-        transaction.check_trusted(settings.backup_dir)
-        if not os.path.isdir(settings.backup_dir):
-            os.makedirs(settings.backup_dir, 0o700)
-            os.chmod(settings.backup_dir, 0o700)
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole deploy, closed below
-    except (OSError, transaction.TransactionError) as exc:
-        raise Stopped("cannot use the backup directory %s: %s" % (settings.backup_dir, exc)) from exc
-    with handle:  # closing releases the lock
-        deadline = time.monotonic() + settings.lock_timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Stopped("another deploy to this host has held %s for %.0f s (lock_timeout); "
-                                  "try again when it ends" % (lock_path, settings.lock_timeout)) from None
-                time.sleep(0.1)
-        yield
+        # O_NOFOLLOW: /run/lock is shared by every user; a planted link must not lead the open elsewhere.
+        instance_fd = os.open(instance, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise Stopped("cannot open the lock of this nginx instance %s: %s" % (instance, exc)) from exc
+    with os.fdopen(instance_fd, "r+") as instance_handle:
+        _wait_for_lock(instance_handle, settings, "another deploy to this nginx (configuration folder %s) has held "
+                       "%s" % (os.path.dirname(os.path.abspath(settings.config)), instance))
+        try:
+            transaction.check_trusted(settings.backup_dir)
+            if not os.path.isdir(settings.backup_dir):
+                os.makedirs(settings.backup_dir, 0o700)
+                os.chmod(settings.backup_dir, 0o700)
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole deploy, closed below
+        except (OSError, transaction.TransactionError) as exc:
+            raise Stopped("cannot use the backup directory %s: %s" % (settings.backup_dir, exc)) from exc
+        with handle:  # closing releases the lock
+            _wait_for_lock(handle, settings, "another deploy to this host has held %s" % lock_path)
+            yield
+
+
+def _wait_for_lock(handle, settings, who):
+    deadline = time.monotonic() + settings.lock_timeout
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise Stopped("%s for %.0f s (lock_timeout); try again when it ends"
+                              % (who, settings.lock_timeout)) from None
+            time.sleep(0.1)
 
 
 _QUIET = {"rolling back": False, "why": None}
