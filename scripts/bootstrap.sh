@@ -17,6 +17,8 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 [ -x /usr/bin/python3 ] || missing+=(python3)
 # systemd-analyze verifies the monitor role's unit files (Molecule scenario "monitor").
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# setfacl: the gate tests check that POSIX ACLs survive a deploy and come back with a rollback.
+command -v setfacl >/dev/null 2>&1 || missing+=(acl)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "bootstrap: please install: ${missing[*]} (apt-get install ${missing[*]})" >&2

@@ -51,7 +51,9 @@ options:
     type: float
     default: 1
   deadline:
-    description: Keep trying for at most this many seconds overall.
+    description:
+      - Seconds the whole check may take, every attempt and wait included; each attempt's curl timeout
+        (O(timeout)) shrinks to the time left.
     type: float
   resolve:
     description:

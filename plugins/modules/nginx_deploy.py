@@ -48,7 +48,9 @@ options:
       - Without C(mode), C(owner) or C(group), an existing file keeps its own; a new file gets C(0644) and the
         deploying user.
       - C(dest) must be an absolute path inside the folder of O(config) unless O(allow_outside) is set, and each
-        file may be given once.
+        file may be given once. What is judged is the path really written or removed, every component resolved:
+        a C(dest) that is a link to a file outside, or under a folder that is a link to outside, is refused by
+        name (C(files[N]: dest ... resolves to ...)), for C(state=absent) too.
       - A C(dest) that is a symbolic link (a C(sites-enabled) entry) is written through. The file it points
         to changes, the link stays, and a rollback restores exactly that.
       - C(state=absent) removes the file, or the link itself when C(dest) is one (a site disabled); C(link) (the
@@ -143,8 +145,10 @@ options:
     default: false
   lock_timeout:
     description:
-      - Seconds to wait for another deploy on the same host (and O(backup_dir)) to finish. Deploys to one host
-        never interleave; the second waits, then fails saying so.
+      - Seconds to wait for another deploy to the same nginx instance to finish. Deploys to one instance never
+        interleave, whatever their O(backup_dir): the lock is keyed by the real path of the folder of O(config)
+        (a file under C(/run/lock)), and a second lock guards each O(backup_dir). The second deploy waits, then
+        fails saying so.
     type: float
     default: 60
 requirements:
@@ -233,9 +237,16 @@ steps:
   type: list
   elements: dict
 snapshot:
-  description: The snapshot taken before writing.
+  description: The snapshot taken before the swap.
   returned: always
   type: str
+rollback_failed:
+  description:
+    - True when the rollback itself could not put every file back; RV(msg) then starts with C(ROLLBACK FAILED),
+      names the files not restored and those restored, and says what nginx runs now. The transaction stays
+      open and the next deploy to the host restores it first.
+  returned: when the rollback failed
+  type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

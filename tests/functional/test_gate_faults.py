@@ -240,7 +240,7 @@ def test_recovery_replays_only_files_the_deploy_manages(site, tmp_path):
 
 # --- interrupts -----------------------------------------------------------------------------------------
 
-def _deploy_in_a_process(site, files, checks, preview=False):
+def _deploy_in_a_process(site, files, checks, dry=False, preview=False):
     """The deploy in a process of its own; without the preview by default, so that the new config goes live
     and the interrupt lands after the switch."""
     code = ("import json, sys\nsys.path.insert(0, %r)\n"
@@ -250,7 +250,8 @@ def _deploy_in_a_process(site, files, checks, preview=False):
     options = dict(files=files, config=str(site["main"]), prefix=str(site["dir"]), nginx_binary=site["nginx"],
                    probe="none", reload_method="signal", reload_timeout=5, backup_dir=str(site["backups"]),
                    health_checks=checks, preview=preview)
-    return subprocess.Popen([sys.executable, "-c", code, json.dumps(options)], stdout=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-c", code, json.dumps(options)]
+    return argv if dry else subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
 
 
 def _wait_for_state(site, state, timeout=15):
@@ -595,3 +596,174 @@ def test_validate_in_place_and_an_outside_reload_the_rollback_reloads_too(site, 
            "healthy" in result["msg"], result["msg"]
     assert any("validate_in_place" in warning for warning in result["warnings"])
     assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+
+
+# --- the path really written ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", ["linked file", "linked folder", "absent under a linked folder"])
+def test_a_symbolic_link_out_of_the_tree_is_refused_by_name(site, tmp_path, case):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.conf"
+    victim.write_text("# not nginx's\n")
+    if case == "linked file":
+        dest = site["dir"] / "conf.d" / "victim.conf"
+        os.symlink(str(victim), str(dest))
+        item = {"dest": str(dest), "content": "# overwritten\n"}
+    else:
+        os.symlink(str(outside), str(site["dir"] / "conf.d" / "linked"))
+        dest = site["dir"] / "conf.d" / "linked" / "victim.conf"
+        item = {"dest": str(dest), "content": "# overwritten\n"} if case == "linked folder" else \
+            {"dest": str(dest), "state": "absent"}
+    with pytest.raises(deploy.InputError, match=re.escape("files[0]: dest %s resolves to %s" % (dest, victim))
+                       + ".*outside the nginx configuration folder"):
+        run(site, [item])
+    assert victim.read_text() == "# not nginx's\n"
+    # allowed by name: check mode still touches nothing (its staged copy keeps the link, not written through)
+    result = deploy.run(settings(site, [item], allow_outside=True, health_checks=[]), deploy.subprocess_runner,
+                        check_mode=True)
+    assert not result["failed"], result["msg"]
+    assert victim.read_text() == "# not nginx's\n"
+    # and deployed, it is written (or removed) where the link leads
+    result = run(site, [item], allow_outside=True, health_checks=[])
+    assert not result["failed"], result["msg"]
+    assert (not victim.exists()) if case.startswith("absent") else victim.read_text() == "# overwritten\n"
+
+
+# --- a rollback that needs no new space, and one that fails -------------------------------------------
+
+def _failing_check(site, retries=15):
+    """Fails on the new config for about ``retries`` * 0.2 s, passes at once on the old one."""
+    return [{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": retries, "delay": 0.2,
+             "timeout": 1}]
+
+
+def _fill(folder):
+    with open(os.path.join(folder, "filler"), "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+
+
+@root_only
+def test_a_backup_disk_that_fills_after_the_reload_does_not_stop_the_rollback(site, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=False).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        backups = small / "backups"
+        thread, outcome = _in_background(run, site, [{"dest": str(site["link"]), "content": NEW % site["port"]}],
+                                         backup_dir=str(backups), health_checks=_failing_check(site), preview=False)
+        _wait_for_state(dict(site, backups=backups), "reloaded")
+        _fill(str(small))
+        thread.join(30)
+        result = outcome.get("result")
+        assert result is not None, outcome
+        assert result["msg"].startswith("rolled back: health check failed"), result["msg"]
+        assert "previous config restored and healthy" in result["msg"]
+        assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+        assert transaction.active(str(backups)) is None
+        journal = json.loads((backups / result["snapshot"] / "journal.json").read_text())
+        assert journal["state"] == "rolled back" and "rolled_back" in journal
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
+def test_a_rollback_that_cannot_restore_a_file_says_so_and_what_is_live(site):
+    thread, outcome = _in_background(run, site, [{"dest": str(site["link"]), "content": NEW % site["port"]}],
+                                     health_checks=_failing_check(site), preview=False)
+    _wait_for_state(site, "reloaded")
+    # Both ways back are gone: the old file kept beside the new one, and its snapshot copy.
+    for kept in site["target"].parent.glob(".preflight-old-*"):
+        kept.unlink()
+    folder = transaction.active(str(site["backups"]))
+    os.unlink(os.path.join(folder, "0000"))
+    thread.join(30)
+    result = outcome.get("result")
+    assert result is not None, outcome
+    assert result["failed"] and result["msg"].startswith("ROLLBACK FAILED after health check failed"), result["msg"]
+    assert "not restored: %s" % site["target"] in result["msg"]
+    assert "nginx still runs the new configuration (this deploy reloaded it)" in result["msg"]
+    assert serves(site) == "new"  # the truth the message tells
+    journal = transaction.journal_of(str(site["backups"]))  # still open, for the next run
+    assert journal["state"] == "rollback failed" and str(site["target"]) in journal["not_restored"]
+
+
+# --- ACLs and other xattrs ------------------------------------------------------------------------------
+
+@root_only
+def test_acls_and_system_xattrs_stay_with_a_deploy_and_come_back_with_a_rollback(site):
+    if shutil.which("setfacl") is None:
+        pytest.skip("setfacl (Debian package acl) is not installed")
+    target = str(site["target"])
+    subprocess.run(["setfacl", "-m", "user:nobody:r--", target], check=True)
+    try:
+        os.setxattr(target, "trusted.team", b"payments")
+    except OSError:
+        pytest.skip("this file system has no trusted.* xattrs")
+
+    def acl():
+        return subprocess.run(["getfacl", "-cp", target], capture_output=True, text=True, check=True).stdout
+
+    before = acl()
+    assert "user:nobody:r--" in before
+    result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}])
+    assert not result["failed"], result["msg"]
+    assert acl() == before and os.getxattr(target, "trusted.team") == b"payments"
+    result = run(site, [{"dest": str(site["link"]), "content": OLD % site["port"]}], preview=False,
+                 health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^new", "retries": 0}])
+    assert result["failed"] and "previous config restored" in result["msg"]
+    assert site["target"].read_text() == NEW % site["port"]
+    assert acl() == before and os.getxattr(target, "trusted.team") == b"payments"
+
+
+@root_only
+def test_acls_come_back_from_the_snapshot_copy_too(site):
+    # Without the kept hard link (a killed run's next run, a file system without links), the copy serves.
+    target = str(site["target"])
+    subprocess.run(["setfacl", "-m", "user:nobody:r--", target], check=True)
+    backups = str(site["backups"])
+    transaction.begin(backups, [target])
+    site["target"].unlink()
+    site["target"].write_text("# changed\n")
+    transaction.rollback(backups)
+    assert "user:nobody:r--" in subprocess.run(["getfacl", "-cp", target], capture_output=True, text=True,
+                                               check=True).stdout
+    assert site["target"].read_text() == OLD % site["port"]
+
+
+# --- a controller that goes away -----------------------------------------------------------------------
+
+def test_a_controller_killed_whatever_the_signal_makes_the_deploy_roll_back(site):
+    # As under Ansible: the deploy runs in a session of its own below the controller, so a SIGHUP to the
+    # play's process group (or a SIGKILL) ends the controller and never reaches the deploy.
+    deployer = _deploy_in_a_process(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}],
+                                    _slow_check(site), dry=True)
+    controller = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; "
+                                   "subprocess.run(sys.argv[1:], start_new_session=True)"] + deployer,
+                                  stdout=subprocess.PIPE, text=True)
+    _wait_for_state(site, "reloaded")
+    controller.kill()
+    controller.wait(timeout=10)
+    out = controller.stdout.read()  # the pipe stays open until the deploy itself ends
+    result = json.loads(out)
+    assert result["failed"] and "interrupted (the controller went away" in result["msg"], result["msg"]
+    assert "previous config restored and healthy" in result["msg"]
+    assert serves(site) == "old" and transaction.active(str(site["backups"])) is None
+
+
+def test_one_deploy_per_nginx_instance_whatever_the_backup_dir(site, tmp_path):
+    first, outcome = _in_background(run, site, [{"dest": str(site["link"]), "content": NEW % site["port"]}],
+                                    health_checks=_failing_check(site, retries=10), preview=False)
+    _wait_for_state(site, "reloaded")
+    with pytest.raises(deploy.Stopped, match=r"another deploy to this nginx \(configuration folder %s\) has held"
+                       % re.escape(str(site["dir"]))):
+        run(site, [{"dest": str(site["dir"] / "conf.d" / "other.conf"), "content": "# other\n"}],
+            backup_dir=str(tmp_path / "other-backups"), lock_timeout=0.5, health_checks=[])
+    first.join(30)
+    assert outcome["result"]["msg"].startswith("rolled back: health check failed")
+    assert not (site["dir"] / "conf.d" / "other.conf").exists() and serves(site) == "old"

@@ -81,6 +81,21 @@ def test_deadline_bounds_the_attempts():
     assert not result["ok"] and 2 <= result["attempts"] <= 10
 
 
+def test_the_deadline_bounds_curls_own_timeouts_against_a_hanging_server():
+    hanging = socket.socket()  # accepts connections (the kernel's backlog) and never answers
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(8)
+    try:
+        spec = http_probe.CheckSpec("http://127.0.0.1:%d/" % hanging.getsockname()[1], deadline=1.5, timeout=5)
+        started = time.monotonic()
+        result = http_probe.run(spec, execute)
+        took = time.monotonic() - started
+    finally:
+        hanging.close()
+    assert not result["ok"] and took < 3.5, (took, result["error"])  # not curl's 5 s
+    assert "the deadline of 1.5s is over" in result["error"] and "timed out after 5s" not in result["error"]
+
+
 def test_resolve_sends_the_public_name_to_this_host(site):
     port = site.rsplit(":", 1)[1]
     spec = http_probe.CheckSpec("http://shop.example.com:%s/" % port, resolve=["shop.example.com:%s:127.0.0.1" % port])

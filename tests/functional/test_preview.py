@@ -438,10 +438,20 @@ def _deploy_in_a_process(site, files, checks):
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(options)], stdout=subprocess.PIPE, text=True)
 
 
+def _title(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
 def _wait_for_preview(timeout=15):
+    """Until the preview nginx serves (a worker runs): the interrupt then lands during its health check."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if preview_processes():
+        if any(_title(pid).startswith(b"nginx: worker") for pid in preview_processes()):
+            time.sleep(0.1)
             return
         time.sleep(0.02)
     pytest.fail("no preview nginx started")
@@ -466,7 +476,8 @@ def test_sigterm_or_ctrl_c_during_the_preview_leaves_nothing(live, number):
     result = json.loads(out)
     assert result["failed"] and "preview failed: interrupted" in result["msg"] and "nothing live" in result["msg"]
     assert not preview_processes() and work_dirs() == before
-    assert not os.path.exists(os.path.join(live.backups, "scratch", "preview"))
+    left = os.path.join(live.backups, "scratch", "preview")
+    assert not os.path.exists(left), (os.listdir(left), result["msg"])
     assert target.read_text() == SITE % (live.port, "old") and live.get() == (200, "old\n")
 
 

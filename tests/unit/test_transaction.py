@@ -62,3 +62,22 @@ def test_unusable_backup_directory_fails_before_anything_is_written(tmp_path):
 def test_only_regular_files_are_managed(tmp_path):
     with pytest.raises(transaction.TransactionError, match="not a regular file"):
         transaction.begin(str(tmp_path / "b"), [str(tmp_path)])
+
+
+def test_pruning_goes_by_creation_order_not_by_the_clock_in_the_names(tmp_path):
+    backups = tmp_path / "backups"
+    live = tmp_path / "live.conf"
+    live.write_text("x\n")
+    # Two snapshots made while the clock was a day ahead: their names sort after any made today.
+    for name in ("txn-20991231T000000.000001", "txn-20991231T000000.000002"):
+        transaction.begin(str(backups), [str(live)])
+        made = transaction.active(str(backups))
+        transaction.commit(str(backups), keep=5)
+        os.rename(made, str(backups / name))
+        journal = (backups / name / "journal.json")
+        journal.write_text(journal.read_text().replace(os.path.basename(made), name))
+    journal = transaction.begin(str(backups), [str(live)])
+    transaction.commit(str(backups), keep=2)
+    assert journal["name"] in os.listdir(backups)
+    assert sorted(d for d in os.listdir(backups) if d.startswith("txn-")) == sorted(
+        [journal["name"], "txn-20991231T000000.000002"])

@@ -28,6 +28,7 @@ import base64
 import contextlib
 import fcntl
 import grp
+import hashlib
 import os
 import pwd
 import re
@@ -36,6 +37,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 
 from ansible_collections.preflight.nginx.plugins.module_utils import (
@@ -163,6 +165,8 @@ def prepare(files, config, allow_outside=False):
         state = item.get("state") or ("link" if item.get("link") else "present")
         if state not in ("present", "absent", "link"):
             raise InputError("files[%d] (%s): state must be present, absent or link, not %r" % (number, dest, state))
+        if not allow_outside:
+            _refuse_resolved_outside(number, dest, state, tree)
         if state == "link" and not item.get("link"):
             raise InputError("files[%d] (%s): state link needs link, the file the link points to" % (number, dest))
         data = None
@@ -192,6 +196,20 @@ def prepare(files, config, allow_outside=False):
                          "uid": _owner_id(item.get("owner"), "owner", number),
                          "gid": _owner_id(item.get("group"), "group", number)})
     return prepared
+
+
+def _refuse_resolved_outside(number, dest, state, tree):
+    """Judge the path really written or removed, not the name given: a symbolic link on the way
+    (the file itself, a parent folder) must not lead out of the tree."""
+    real_tree = os.path.realpath(tree)
+    if state == "present":
+        written = os.path.realpath(dest)  # content is written through a link at dest
+    else:  # absent and link act on the entry itself, in its (resolved) folder
+        written = os.path.join(os.path.realpath(os.path.dirname(dest)), os.path.basename(dest))
+    if not written.startswith(real_tree + os.sep):
+        raise InputError("files[%d]: dest %s resolves to %s (through a symbolic link), outside the nginx "
+                         "configuration folder %s; refusing to %s it (set allow_outside to deploy there)"
+                         % (number, dest, written, tree, "remove" if state == "absent" else "write"))
 
 
 def _target(entry):
@@ -244,7 +262,11 @@ def write(entry, root=None, source_dir=None):
         return
     if not os.path.isdir(directory):
         os.makedirs(directory)
+    attributes = transaction.xattrs_of(path) if root is None and os.path.isfile(path) else {}
     transaction.write_atomic(path, entry["data"], mode, uid, gid)
+    if attributes:  # ACLs and other xattrs stay with the file, as an in-place edit would keep them
+        transaction.set_xattrs(path, attributes)
+        os.chmod(path, mode)
 
 
 def file_diffs(settings, paths):
@@ -370,48 +392,115 @@ def run(settings, run_command, check_mode=False):
         return _run(settings, run_command, result)
 
 
+def instance_lock_path(config):
+    """The lock of one nginx instance, keyed by the real path of its configuration folder: every
+    deploy to it takes this lock, whatever its backup directory."""
+    root = os.path.realpath(os.path.dirname(os.path.abspath(config)))
+    folder = "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()
+    return os.path.join(folder, "preflight-nginx-%s.lock" % hashlib.sha256(root.encode()).hexdigest()[:16])
+
+
 @contextlib.contextmanager
 def _host_lock(settings):
-    """One deploy per host and backup directory at a time; the second waits, then says why it stops."""
+    """One deploy per nginx instance (and per backup directory) at a time; the second waits, then
+    says why it stops."""
+    instance = instance_lock_path(settings.config)
     lock_path = os.path.join(settings.backup_dir, ".lock")
     try:
-        transaction.check_trusted(settings.backup_dir)
-        if not os.path.isdir(settings.backup_dir):
-            os.makedirs(settings.backup_dir, 0o700)
-            os.chmod(settings.backup_dir, 0o700)
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole deploy, closed below
-    except (OSError, transaction.TransactionError) as exc:
-        raise Stopped("cannot use the backup directory %s: %s" % (settings.backup_dir, exc)) from exc
-    with handle:  # closing releases the lock
-        deadline = time.monotonic() + settings.lock_timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Stopped("another deploy to this host has held %s for %.0f s (lock_timeout); "
-                                  "try again when it ends" % (lock_path, settings.lock_timeout)) from None
-                time.sleep(0.1)
-        yield
+        # O_NOFOLLOW: /run/lock is shared by every user; a planted link must not lead the open elsewhere.
+        instance_fd = os.open(instance, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise Stopped("cannot open the lock of this nginx instance %s: %s" % (instance, exc)) from exc
+    with os.fdopen(instance_fd, "r+") as instance_handle:
+        _wait_for_lock(instance_handle, settings, "another deploy to this nginx (configuration folder %s) has held "
+                       "%s" % (os.path.dirname(os.path.abspath(settings.config)), instance))
+        try:
+            transaction.check_trusted(settings.backup_dir)
+            if not os.path.isdir(settings.backup_dir):
+                os.makedirs(settings.backup_dir, 0o700)
+                os.chmod(settings.backup_dir, 0o700)
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole deploy, closed below
+        except (OSError, transaction.TransactionError) as exc:
+            raise Stopped("cannot use the backup directory %s: %s" % (settings.backup_dir, exc)) from exc
+        with handle:  # closing releases the lock
+            _wait_for_lock(handle, settings, "another deploy to this host has held %s" % lock_path)
+            yield
+
+
+def _wait_for_lock(handle, settings, who):
+    deadline = time.monotonic() + settings.lock_timeout
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise Stopped("%s for %.0f s (lock_timeout); try again when it ends"
+                              % (who, settings.lock_timeout)) from None
+            time.sleep(0.1)
+
+
+_QUIET = {"rolling back": False, "why": None}
 
 
 @contextlib.contextmanager
 def _interrupts_raise():
-    """SIGTERM and SIGHUP interrupt the deploy like Ctrl-C, so that it rolls back before it ends."""
+    """SIGTERM and SIGHUP interrupt the deploy like Ctrl-C, so that it rolls back before it ends;
+    so does the end of the controller (see ``_watch_ancestors``), whatever signal ended it.
+    Once the rollback runs, a further signal no longer interrupts it."""
     def interrupt(number, _frame):
-        raise Interrupted("signal %d" % number)
+        if not _QUIET["rolling back"]:
+            raise Interrupted(_QUIET["why"] or "signal %d" % number)
     previous = {}
     for number in (signal.SIGTERM, signal.SIGHUP):
         try:
             previous[number] = signal.signal(number, interrupt)
         except ValueError:  # not the main thread: leave signals alone
             pass
+    stop = threading.Event()
+    if previous:
+        threading.Thread(target=_watch_ancestors, args=(stop,), daemon=True).start()
     try:
         yield
     finally:
+        stop.set()
+        _QUIET.update({"rolling back": False, "why": None})
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _ancestors():
+    """(pid, parent pid) of each process above this one, up to init."""
+    chain = []
+    pid = os.getpid()
+    while pid > 1 and len(chain) < 32:
+        parent = _parent_of(pid)
+        if parent is None:
+            break
+        chain.append((pid, parent))
+        pid = parent
+    return chain
+
+
+def _parent_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _watch_ancestors(stop, interval=0.2):
+    """Interrupt the deploy when a process above it ends (an ansible-playbook killed by SIGHUP or
+    SIGKILL, a dropped ssh session): Ansible runs modules in a session of their own, so the
+    signal that ended the controller never reaches them. The deploy then rolls back as on SIGTERM."""
+    chain = _ancestors()
+    while not stop.wait(interval):
+        for pid, parent in chain:
+            if _parent_of(pid) != parent:
+                _QUIET["why"] = "the controller went away: process %d above this deploy ended" % parent
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
 
 
 def _run(settings, run_command, result, check_mode=False):
@@ -530,14 +619,14 @@ def _staged_deploy(settings, run_command, result, step, before):
         before_swap(settings, mapping, result, run_command, staged, step)
     except BaseException as exc:
         _unstage(settings, staged)
-        shutil.rmtree(view, ignore_errors=True)
+        _remove_view(view)
         if isinstance(exc, (OSError, nginx_config.ConfigLoadError)) and not isinstance(exc, StepFailed):
             raise Stopped("staging the new files failed: %s" % exc) from exc
         failure = _failure_of(exc, result)
         result.update(failed=True, changed=False, msg="blocked: %s; nothing live was changed (the new files were "
                       "validated staged, beside the live ones), nginx was not reloaded" % failure)
         return result
-    shutil.rmtree(view, ignore_errors=True)
+    _remove_view(view)
     step("snapshot")
     try:
         journal = transaction.begin(settings.backup_dir, result["changing"], settings.config)
@@ -549,6 +638,7 @@ def _staged_deploy(settings, run_command, result, step, before):
     try:
         step("swap")
         transaction.mark(settings.backup_dir, "writing")
+        transaction.keep_old(settings.backup_dir)
         _swap(settings, result["changing"], staged)
         _unstage(settings, staged)
         step("reload")
@@ -579,6 +669,7 @@ def _in_place(settings, run_command, result, step, before):
     try:
         step("write")
         transaction.mark(settings.backup_dir, "writing")
+        transaction.keep_old(settings.backup_dir)
         for entry in settings.files:
             if entry["path"] in result["changing"]:
                 write(entry)
@@ -638,6 +729,8 @@ def _stage_beside(settings, changing):
         else:
             mode, uid, gid = _target(entry)
             transaction.write_new(temp, entry["data"], mode, uid, gid)
+            if os.path.isfile(entry["path"]):  # who may read it (ACLs) and the other xattrs stay as they were
+                transaction.copy_xattrs(entry["path"], temp, mode)
     return plan
 
 
@@ -655,10 +748,14 @@ def _unstage(settings, staged):
         os.unlink(listed)
 
 
-def _stage_view(settings, changing, view, staged):
-    """The tree nginx will load, for validation: the configuration folder copied with the new
-    files in it, and each staged file outside the folder standing for itself; returns the
-    loader's mapping {live path: staged path}."""
+def _stage_view(settings, changing, view, staged=None):
+    """The tree nginx will load, for validation; returns the loader's mapping {live path: staged path}.
+
+    The configuration folder is copied into ``view`` with the new files in it (absolute includes
+    and sites-enabled links lead into it too); a file whose real place is elsewhere (outside the
+    folder, or behind a linked folder: writing into the copy would go through the link) stands
+    for itself, as its staged file beside the live one (``staged``) or a copy of its own.
+    """
     live_dir = os.path.dirname(os.path.abspath(settings.config))
     backups = os.path.realpath(settings.backup_dir)
 
@@ -667,15 +764,32 @@ def _stage_view(settings, changing, view, staged):
                 or os.path.realpath(os.path.join(folder, name)) == backups]
     shutil.rmtree(view, ignore_errors=True)
     shutil.copytree(live_dir, view, symlinks=True, ignore=skipped)
+    real_view = os.path.realpath(view)
     mapping = {live_dir: view}
-    for entry in settings.files:
+    for number, entry in enumerate(settings.files):
         if entry["path"] not in changing:
             continue
-        if entry["path"].startswith(live_dir + os.sep):
+        inside = entry["path"].startswith(live_dir + os.sep)
+        if inside:
+            in_view = os.path.join(view, os.path.relpath(entry["path"], live_dir))
+            inside = os.path.realpath(_nearest_dir(os.path.dirname(in_view))).startswith(real_view)
+        if inside:
             write(entry, view, live_dir)
-        elif entry["path"] in staged:
-            mapping[entry["path"]] = staged[entry["path"]]
+            continue
+        real = os.path.join(os.path.realpath(os.path.dirname(entry["path"])), os.path.basename(entry["path"]))
+        if staged is not None and entry["path"] in staged:
+            mapping[real] = staged[entry["path"]]
+        else:  # check mode, or state absent: a private stand-in (none at all for a removed file)
+            elsewhere = os.path.join(view + ".files", str(number))
+            mapping[real] = os.path.join(elsewhere, os.path.basename(entry["path"]))
+            if entry["state"] != "absent":
+                write(entry, elsewhere, os.path.dirname(entry["path"]))
     return mapping
+
+
+def _remove_view(view):
+    shutil.rmtree(view, ignore_errors=True)
+    shutil.rmtree(view + ".files", ignore_errors=True)
 
 
 def _swap(settings, changing, staged):
@@ -766,8 +880,14 @@ def _check_space(settings, paths):
 def _roll_back(settings, run_command, result, failure, reloaded, step, generation=None):
     rollback_started = time.monotonic()
     step("rollback")
-    transaction.rollback(settings.backup_dir)
-    transaction.prune(settings.backup_dir, settings.keep)
+    _QUIET["rolling back"] = True  # a second signal must not cut the rollback short
+    try:
+        transaction.rollback(settings.backup_dir)
+    except (OSError, transaction.TransactionError) as exc:
+        _rollback_failed(settings, result, failure, reloaded, exc)
+        return
+    with contextlib.suppress(OSError, transaction.TransactionError):
+        transaction.prune(settings.backup_dir, settings.keep)
     outcome = "nginx was not reloaded"
     outside = ""
     if not reloaded and generation is not None and _generation(settings) != generation:
@@ -787,6 +907,20 @@ def _roll_back(settings, run_command, result, failure, reloaded, step, generatio
         said = "%s: %s" % (outside, outcome)
     result.update(failed=True, changed=False, msg="rolled back: %s; previous config restored%s (rollback took "
                   "%.2f s)" % (failure, said, time.monotonic() - rollback_started))
+
+
+def _rollback_failed(settings, result, failure, reloaded, exc):
+    """The rollback itself failed: say so, and what is live now. Nothing more is reloaded (the
+    files on disk are a mix); the transaction stays open, for the next run to finish."""
+    restored = getattr(exc, "restored", [])
+    not_restored = getattr(exc, "failed", None) or {"(the snapshot)": str(exc)}
+    live = ("nginx still runs the new configuration (this deploy reloaded it)" if reloaded
+            else "nginx was not reloaded: it still runs the previous configuration")
+    result.update(failed=True, changed=True, rollback_failed=True, msg=(
+        "ROLLBACK FAILED after %s; not restored: %s; restored: %s; %s; the transaction %s stays open: the next "
+        "deploy to this host restores it first" % (
+            failure, "; ".join("%s (%s)" % item for item in sorted(not_restored.items())),
+            ", ".join(restored) or "nothing", live, result.get("snapshot"))))
 
 
 def _unchanged(settings, run_command, result, step):
@@ -814,22 +948,10 @@ def _staged(settings, result, step):
     includes and sites-enabled links included), and every other path live.
     """
     step("staged validation")
-    live_dir = os.path.dirname(os.path.abspath(settings.config))
     stage = tempfile.mkdtemp(prefix="preflight-gate-")
     try:
-        staged_dir = os.path.join(stage, "conf")
-        shutil.copytree(live_dir, staged_dir, symlinks=True)
-        mapping = {live_dir: staged_dir}
-        for number, entry in enumerate(settings.files):
-            if entry["path"] not in result["changing"]:
-                continue
-            if entry["path"].startswith(live_dir + os.sep):
-                write(entry, staged_dir, live_dir)
-            else:  # a file outside the folder stands in for itself
-                elsewhere = os.path.join(stage, "file-%d" % number)
-                mapping[entry["path"]] = os.path.join(elsewhere, os.path.basename(entry["path"]))
-                write(entry, elsewhere, os.path.dirname(entry["path"]))
-        report, _probes = validate(settings, mapping)
+        mapping = _stage_view(settings, result["changing"], os.path.join(stage, "conf"))
+        report, _probes = validate(settings, mapping, probe=False)
         if settings.nginx_test:
             report.add(_staged_nginx_test(settings, mapping, result))
         result["findings"] = [f.as_dict() for f in report.findings]
@@ -856,7 +978,7 @@ def _staged_nginx_test(settings, mapping, result):
         return []
     pairs = []
     for live, staged in mapping.items():
-        if os.path.exists(live):
+        if os.path.exists(live) and os.path.lexists(staged):  # a file removed outside the folder stays visible
             pairs += [staged, live]
     wrapper = [unshare, "--mount", "--propagation", "private", "sh", "-c", _IN_PLACE, "sh"] + pairs + ["--"]
     nginx_result, findings = engine.run_nginx_test(settings.config, settings.prefix, settings.nginx_binary,

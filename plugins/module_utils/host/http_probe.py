@@ -92,10 +92,11 @@ def target_of(spec):
     return "%s:%s" % (host, port)
 
 
-def build_argv(spec, body_path, header_path=None):
-    """curl's argument list for one attempt."""
+def build_argv(spec, body_path, header_path=None, timeout=None):
+    """curl's argument list for one attempt (``timeout``: this attempt's, at most the spec's)."""
+    timeout = spec.timeout if timeout is None else timeout
     argv = [spec.curl, "--silent", "--show-error", "--request", spec.method,
-            "--max-time", "%g" % spec.timeout, "--connect-timeout", "%g" % spec.timeout,
+            "--max-time", "%g" % timeout, "--connect-timeout", "%g" % timeout,
             "--output", body_path, "--write-out", "%{json}", "--noproxy", "*"]
     if spec.method == "HEAD":
         argv[argv.index("--request"):argv.index("--request") + 2] = ["--head"]
@@ -115,14 +116,14 @@ def build_argv(spec, body_path, header_path=None):
     return argv
 
 
-def describe(exit_code, errormsg, target, spec):
+def describe(exit_code, errormsg, target, spec, timeout=None):
     """curl's failure in plain words, naming where it tried to connect."""
     host = addresses.parse_endpoint(spec.url).host or target
     messages = {
         6: "could not resolve host %s" % host,
         7: ("connection refused to %s" % target) if "refused" in errormsg.lower()
         or "couldn't connect" in errormsg.lower() else "could not connect to %s" % target,
-        28: "timed out after %gs waiting for %s" % (spec.timeout, target),
+        28: "timed out after %gs waiting for %s" % (spec.timeout if timeout is None else timeout, target),
         35: "TLS handshake with %s failed" % target,
         47: "too many redirects",
         51: "the certificate of %s does not match its name" % host,
@@ -137,8 +138,8 @@ def describe(exit_code, errormsg, target, spec):
     return text
 
 
-def attempt(spec, execute):
-    """One request; returns a dict with ok, status, error, timings, body excerpt."""
+def attempt(spec, execute, timeout=None):
+    """One request (in at most ``timeout`` seconds); returns a dict with ok, status, error, timings, body."""
     # A deploy gives a private folder it sweeps on its next run, so a killed run leaves no headers file.
     workdir = tempfile.mkdtemp(prefix="preflight-http-", dir=spec.workdir)
     body_path = os.path.join(workdir, "body")
@@ -150,7 +151,7 @@ def attempt(spec, execute):
             with os.fdopen(fd, "w") as handle:
                 for name, value in spec.headers.items():
                     handle.write("%s: %s\n" % (name, str(value).replace("\n", " ")))
-        rc, out, err = execute(build_argv(spec, body_path, header_path))
+        rc, out, err = execute(build_argv(spec, body_path, header_path, timeout))
         body = b""
         if os.path.exists(body_path):
             with open(body_path, "rb") as handle:
@@ -161,10 +162,10 @@ def attempt(spec, execute):
             if os.path.exists(path):
                 os.unlink(path)
         os.rmdir(workdir)
-    return judge(spec, rc, out, err, body)
+    return judge(spec, rc, out, err, body, timeout)
 
 
-def judge(spec, rc, out, err, body):
+def judge(spec, rc, out, err, body, timeout=None):
     info = {}
     try:
         info = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
@@ -185,7 +186,7 @@ def judge(spec, rc, out, err, body):
     target = target_of(spec)
     if rc != 0:
         errormsg = info.get("errormsg") or re.sub(r"^curl: \(\d+\) ", "", (err or "").strip())
-        result["error"] = describe(rc, errormsg or "", target, spec)
+        result["error"] = describe(rc, errormsg or "", target, spec, timeout)
     elif status not in spec.status:
         result["error"] = "%s %s answered %s, expected %s" % (
             spec.method, addresses.redact(spec.url), status, " or ".join(str(s) for s in spec.status))
@@ -197,17 +198,29 @@ def judge(spec, rc, out, err, body):
 
 
 def run(spec, execute, sleep=time.sleep, clock=time.monotonic):
-    """Attempt until healthy, out of retries, or past the deadline."""
+    """Attempt until healthy, out of retries, or past the deadline.
+
+    The deadline bounds the whole check: each attempt's curl gets at most the time left
+    (--max-time and --connect-timeout shrink to it), and no wait runs past it.
+    """
     started = clock()
     attempts = 0
+    # curl rounds tiny timeouts oddly; below this an attempt is not worth starting.
+    floor = 0.05
     while True:
         attempts += 1
-        result = attempt(spec, execute)
+        timeout = spec.timeout
+        if spec.deadline is not None:
+            timeout = max(floor, min(spec.timeout, spec.deadline - (clock() - started)))
+        result = attempt(spec, execute, round(timeout, 3))
         elapsed = clock() - started
-        out_of_time = spec.deadline is not None and elapsed + spec.delay >= spec.deadline
+        left = None if spec.deadline is None else spec.deadline - elapsed
+        out_of_time = left is not None and left - min(spec.delay, max(left, 0)) < floor
         out_of_tries = spec.deadline is None and attempts > spec.retries
         if result["ok"] or out_of_time or out_of_tries:
+            if not result["ok"] and out_of_time:
+                result["error"] = "%s (the deadline of %gs is over)" % (result["error"], spec.deadline)
             break
-        sleep(spec.delay)
+        sleep(spec.delay if left is None else max(0.0, min(spec.delay, left - floor)))
     result.update(attempts=attempts, elapsed=round(clock() - started, 3), url=spec.url, method=spec.method)
     return result

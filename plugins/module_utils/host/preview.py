@@ -421,6 +421,26 @@ def _die_with_parent():
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+@contextlib.contextmanager
+def _signals_deferred():
+    """Ctrl-C, SIGTERM and SIGHUP wait until the block ends: an interrupt inside Popen would leave an
+    nginx started that nobody knows the pid of, so nobody would stop it."""
+    pending = []
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[number] = signal.signal(number, lambda signum, _frame: pending.append(signum))
+        except ValueError:  # not the main thread: signals are not ours to hold
+            break
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in pending:
+            os.kill(os.getpid(), number)  # delivered again, to the handlers of the deploy
+
+
 def holding(folder):
     """Process ids that hold a file of ``folder`` open: the preview's master and workers all hold its
     error log, whatever became of their parent (nginx overwrites its environment with its title, so
@@ -468,7 +488,7 @@ class Instance:
             argv += ["-p", self.prefix.rstrip("/") + "/"]
         env = dict(os.environ, LC_ALL="C")
         output = open(os.path.join(self.plan.folder, "output"), "wb")  # noqa: SIM115 - nginx's stderr
-        with output:
+        with output, _signals_deferred():
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, env=env,
                                          close_fds=True, start_new_session=True, preexec_fn=_die_with_parent)
         end = time.monotonic() + timeout

@@ -11,6 +11,7 @@ restores that snapshot before doing anything else.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +26,19 @@ JOURNAL = "journal.json"
 
 class TransactionError(Exception):
     pass
+
+
+class RollbackFailed(TransactionError):
+    """Some files could not be put back; ``restored`` were, ``failed`` maps the others to why."""
+
+    def __init__(self, restored, failed):
+        TransactionError.__init__(self, "; ".join("%s: %s" % item for item in sorted(failed.items())))
+        self.restored = restored
+        self.failed = failed
+
+
+KEPT_PREFIX = ".preflight-old-"
+RESERVE = "reserve"
 
 
 def _sha256(path):
@@ -121,7 +135,9 @@ def begin(backup_dir, paths, label="", manage_dirs=True):
     """Snapshot ``paths``; returns the journal. Fails if one is already open.
 
     Folders that must be created for a new path are recorded, so that a rollback removes
-    them again (``manage_dirs``).
+    them again (``manage_dirs``). Each existing file also gets a name beside it (``kept``) for
+    ``keep_old``; and the snapshot holds a reserve of space, freed when the rollback needs it:
+    a rollback never needs new space, whatever filled the disk meanwhile.
     """
     check_trusted(backup_dir)
     if active(backup_dir) is not None:
@@ -143,6 +159,8 @@ def begin(backup_dir, paths, label="", manage_dirs=True):
         for index, path in enumerate(paths):
             path = os.path.abspath(path)
             entry = {"path": path, "existed": os.path.lexists(path)}
+            if entry["existed"]:
+                entry["kept"] = os.path.join(os.path.dirname(path), "%s%s-%d" % (KEPT_PREFIX, name[4:], index))
             if entry["existed"] and os.path.islink(path):
                 entry["link"] = os.readlink(path)  # a sites-enabled link: restored as the same link
             elif entry["existed"]:
@@ -152,14 +170,17 @@ def begin(backup_dir, paths, label="", manage_dirs=True):
                 copy = os.path.join(folder, "%04d" % index)
                 _copy_private(path, copy)
                 entry.update(copy=os.path.basename(copy), sha256=_sha256(copy), mode=stat.S_IMODE(info.st_mode),
-                             uid=info.st_uid, gid=info.st_gid, xattrs=_user_xattrs(path))
+                             uid=info.st_uid, gid=info.st_gid, xattrs=xattrs_of(path))
                 if entry["sha256"] != _sha256(path):
                     raise TransactionError("%s changed while it was being backed up" % path)
             elif manage_dirs:
                 entry["created_dirs"] = _missing_dirs(os.path.dirname(path))
             entries.append(entry)
-        journal = {"name": name, "label": label, "started": time.time(), "files": entries, "state": "snapshot"}
-        write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
+        journal = {"name": name, "label": label, "started": time.time(), "files": entries, "state": "snapshot",
+                   "sequence": _next_sequence(backup_dir)}
+        encoded = json.dumps(journal, indent=1).encode()
+        write_atomic(os.path.join(folder, JOURNAL), encoded)
+        write_atomic(os.path.join(folder, RESERVE), bytes(65536 + 4 * len(encoded)))
         write_atomic(os.path.join(backup_dir, ACTIVE), name.encode() + b"\n", 0o644)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -172,47 +193,98 @@ def _load(folder):
         return json.load(handle)
 
 
+def keep_old(backup_dir):
+    """Hard-link each existing file of the open transaction to its ``kept`` name beside it.
+
+    Called just before the new files are renamed over the old ones: the old file (its inode,
+    with mode, owner, ACLs and every xattr) then survives the rename, and a rollback is a rename
+    back, needing no space at all. Where a hard link cannot be made, the snapshot copy serves.
+    """
+    folder = active(backup_dir)
+    for entry in _load(folder)["files"] if folder else ():
+        if entry.get("kept") and not os.path.lexists(entry["kept"]):
+            try:
+                os.link(entry["path"], entry["kept"], follow_symlinks=False)
+            except OSError:
+                pass
+
+
+def _restore(folder, entry):
+    """Put one file back; True when something had to be done."""
+    path = entry["path"]
+    kept = entry.get("kept")
+    if kept and os.path.lexists(kept):
+        if entry.get("link") is not None:
+            usable = os.path.islink(kept) and os.readlink(kept) == entry["link"]
+        else:
+            usable = not os.path.islink(kept) and _sha256(kept) == entry["sha256"]
+        if usable:
+            if entry.get("link") is None and _intact(path, entry):
+                os.unlink(kept)
+                return False
+            os.replace(kept, path)  # the very file that was live: nothing to copy, no space needed
+            return True
+        os.unlink(kept)
+    if entry.get("link") is not None:
+        if os.path.islink(path) and os.readlink(path) == entry["link"]:
+            return False
+        make_link(entry["link"], path)
+        return True
+    if entry["existed"]:
+        if _intact(path, entry):
+            return False
+        with open(os.path.join(folder, entry["copy"]), "rb") as handle:
+            data = handle.read()
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+        write_atomic(path, data, entry["mode"])
+        try:
+            os.chown(path, entry["uid"], entry["gid"])
+        except PermissionError:
+            pass  # not root: the file keeps our ownership, as it had before
+        set_xattrs(path, entry.get("xattrs") or {})
+        if _sha256(path) != entry["sha256"]:
+            raise TransactionError("restoring %s did not give back the same bytes" % path)
+        return True
+    done = False
+    if os.path.lexists(path):
+        os.unlink(path)
+        done = True
+    for directory in reversed(entry.get("created_dirs") or ()):
+        try:
+            os.rmdir(directory)  # only if empty: something else may have been put there since
+        except OSError:
+            break
+    return done
+
+
 def rollback(backup_dir):
-    """Restore the open transaction's files; returns the paths restored or removed."""
+    """Restore the open transaction's files; returns the paths restored or removed.
+
+    Every file is tried; if one cannot be put back, RollbackFailed says which (and which were),
+    the journal says ``rollback failed`` and the transaction stays open for the next run.
+    """
     folder = active(backup_dir)
     if folder is None:
         return []
     journal = _load(folder)
+    with contextlib.suppress(OSError):
+        os.unlink(os.path.join(folder, RESERVE))  # the space the journal writes below may need
     touched = []
+    failed = {}
     for entry in journal["files"]:
-        path = entry["path"]
-        if entry.get("link") is not None:
-            if not (os.path.islink(path) and os.readlink(path) == entry["link"]):
-                make_link(entry["link"], path)
-                touched.append(path)
-        elif entry["existed"]:
-            copy = os.path.join(folder, entry["copy"])
-            with open(copy, "rb") as handle:
-                data = handle.read()
-            if _intact(path, entry):
-                continue
-            directory = os.path.dirname(path)
-            if not os.path.isdir(directory):
-                os.makedirs(directory)
-            write_atomic(path, data, entry["mode"])
-            try:
-                os.chown(path, entry["uid"], entry["gid"])
-            except PermissionError:
-                pass  # not root: the file keeps our ownership, as it had before
-            _set_user_xattrs(path, entry.get("xattrs") or {})
-            if _sha256(path) != entry["sha256"]:
-                raise TransactionError("restoring %s did not give back the same bytes" % path)
-            touched.append(path)
-        else:
-            if os.path.lexists(path):
-                os.unlink(path)
-                touched.append(path)
-            for directory in reversed(entry.get("created_dirs") or ()):
-                try:
-                    os.rmdir(directory)  # only if empty: something else may have been put there since
-                except OSError:
-                    break
-    journal["rolled_back"] = time.time()
+        try:
+            if _restore(folder, entry):
+                touched.append(entry["path"])
+        except (OSError, TransactionError) as exc:
+            failed[entry["path"]] = str(exc)
+    if failed:
+        journal.update(state="rollback failed", rollback_failed=time.time(), not_restored=failed)
+        with contextlib.suppress(OSError):
+            write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
+        raise RollbackFailed(touched, failed)
+    journal.update(state="rolled back", rolled_back=time.time())
     write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
     os.unlink(os.path.join(backup_dir, ACTIVE))
     return touched
@@ -241,7 +313,7 @@ def _intact(path, entry):
     info = os.stat(path)
     return (_sha256(path) == entry["sha256"] and stat.S_IMODE(info.st_mode) == entry["mode"]
             and (info.st_uid, info.st_gid) == (entry["uid"], entry["gid"])
-            and _user_xattrs(path) == (entry.get("xattrs") or {}))
+            and xattrs_of(path) == (entry.get("xattrs") or {}))
 
 
 def _copy_private(source, copy):
@@ -263,22 +335,34 @@ def _missing_dirs(directory):
     return missing
 
 
-def _user_xattrs(path):
-    """The user.* extended attributes of a file (others belong to the system)."""
+def xattrs_of(path):
+    """Every extended attribute of a file: user.*, trusted.*, security.* and POSIX ACLs
+    (system.posix_acl_*), which say who may read it (not following a link)."""
     if not hasattr(os, "listxattr"):
         return {}
     try:
-        return {name: os.getxattr(path, name).hex() for name in os.listxattr(path) if name.startswith("user.")}
+        return {name: os.getxattr(path, name, follow_symlinks=False).hex()
+                for name in os.listxattr(path, follow_symlinks=False)}
     except OSError:
         return {}
 
 
-def _set_user_xattrs(path, attributes):
+def set_xattrs(path, attributes):
     for name, value in attributes.items():
         try:
             os.setxattr(path, name, bytes.fromhex(value))
         except OSError:
-            pass  # a file system without user xattrs had none to restore
+            pass  # a file system (or a user) that cannot set it had none of it to restore
+
+
+def copy_xattrs(source, target, mode=None):
+    """Give ``target`` the xattrs and ACLs of ``source`` (a new file replacing it), then ``mode``
+    again: chmod after the ACL keeps both, as chmod on the old file would have."""
+    attributes = xattrs_of(source)
+    if attributes:
+        set_xattrs(target, attributes)
+        if mode is not None:
+            os.chmod(target, mode)
 
 
 def commit(backup_dir, keep=5):
@@ -286,17 +370,51 @@ def commit(backup_dir, keep=5):
     folder = active(backup_dir)
     if folder is not None:
         journal = _load(folder)
-        journal["committed"] = time.time()
+        for entry in journal["files"]:
+            if entry.get("kept"):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry["kept"])
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, RESERVE))
+        journal.update(state="committed", committed=time.time())
         write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
         os.unlink(os.path.join(backup_dir, ACTIVE))
     return prune(backup_dir, keep)
 
 
+def _snapshots(backup_dir):
+    """The snapshot folders, oldest first by creation order (the journal's sequence number, never
+    the clock that named them: a clock set wrong once must not make a new snapshot look old)."""
+    found = []
+    for name in os.listdir(backup_dir):
+        folder = os.path.join(backup_dir, name)
+        if not (name.startswith("txn-") and os.path.isdir(folder)):
+            continue
+        try:
+            sequence = int(_load(folder).get("sequence") or 0)
+        except (OSError, ValueError, TypeError, AttributeError):
+            sequence = 0  # a journal from before sequence numbers (or unreadable): older than any
+        found.append((sequence, name))
+    return [name for _sequence, name in sorted(found)]
+
+
+def _next_sequence(backup_dir):
+    names = _snapshots(backup_dir) if os.path.isdir(backup_dir) else []
+    if not names:
+        return 1
+    try:
+        return int(_load(os.path.join(backup_dir, names[-1])).get("sequence") or 0) + 1
+    except (OSError, ValueError, TypeError):
+        return 1
+
+
 def prune(backup_dir, keep):
+    """Remove all but the newest ``keep`` snapshots (never the open one)."""
     if not os.path.isdir(backup_dir):
         return []
-    snapshots = sorted(d for d in os.listdir(backup_dir)
-                       if d.startswith("txn-") and os.path.isdir(os.path.join(backup_dir, d)))
+    open_folder = active(backup_dir)
+    snapshots = [name for name in _snapshots(backup_dir)
+                 if open_folder is None or os.path.join(backup_dir, name) != open_folder]
     removed = snapshots[:-keep] if keep > 0 else snapshots
     for name in removed:
         shutil.rmtree(os.path.join(backup_dir, name))
