@@ -515,3 +515,46 @@ def test_a_preview_left_running_is_stopped_by_the_next_run(live, tmp_path):
     assert "(stopped the preview nginx a killed deploy left running)" in result["recovered"]
     instance.proc.wait(5)
     assert not preview_processes() and not os.path.exists(work) and not nginx_process.is_alive(orphan)
+
+
+def test_workers_write_their_temp_files_where_they_may(live):
+    """The preview's workers (the user nobody here: no user directive, master as root) write a cached
+    answer into the preview's cache folder (not the live one), inside a work folder they may enter but
+    not list."""
+    import tempfile
+
+    public = tempfile.mkdtemp(prefix="preview-test-public-")
+    try:
+        os.chmod(public, 0o755)
+        with open(os.path.join(public, "big.bin"), "wb") as handle:
+            handle.write(b"x" * 300000)
+        os.chmod(os.path.join(public, "big.bin"), 0o644)
+        backend = free_port()
+        live.write("big.conf", (
+            "proxy_cache_path /var/cache/preflight-preview-test-not-used keys_zone=big:1m;\n"
+            "server { listen 127.0.0.1:%d; root %s; }\n"
+            "server { listen 127.0.0.1:%d; location / { proxy_pass http://127.0.0.1:%d/big.bin;\n"
+            "    proxy_cache big; proxy_cache_valid 200 1m; } }\n")  # a cached answer always goes to a file
+            % (backend, public, live.port, backend))
+        result = live.preview([{"url": "http://127.0.0.1:%d/" % live.port, "body_regex": "^x+$", "timeout": 5}])
+        assert result["ok"], result["error"]
+        assert not os.path.exists("/var/cache/preflight-preview-test-not-used")
+    finally:
+        __import__("shutil").rmtree(public)
+
+
+def test_a_new_certificate_in_the_deploy_is_previewed_from_its_staged_file(live, certs):
+    """The certificate is one of the files deployed: not at its live path yet when the preview starts."""
+    key, cert = certs["b.example"]
+    site = live.write("shop.conf", SITE % (live.port, "old"))
+    live.start()
+    files = [{"dest": str(live.dir / "b.example.pem"), "content": cert.read_text()},
+             {"dest": str(live.dir / "b.example.key"), "content": key.read_text(), "mode": "0600"},
+             {"dest": str(site), "content": "server { listen 127.0.0.1:%d ssl; server_name b.example;\n"
+              "    ssl_certificate b.example.pem; ssl_certificate_key b.example.key; return 200 \"new tls\\n\"; }\n"
+              % live.port}]
+    check = {"url": "https://b.example:%d/" % live.port, "resolve": ["b.example:%d:127.0.0.1" % live.port],
+             "ca_path": str(cert), "body_regex": "new tls"}
+    result = deploy.run(live.settings(files, health_checks=[check]), deploy.subprocess_runner)
+    assert not result["failed"], result["msg"]
+    assert result["preview"]["ok"] and result["health"][0]["ok"]

@@ -659,7 +659,8 @@ def _saw(outcome, plan):
     body = " ".join((outcome.get("body_excerpt") or "").split())
     if outcome.get("status") and body:
         parts.append("the body began %r" % body[:80])
-    complaint = [line for line in _tail(plan.error_log, 20).split(" | ") if "[error]" in line or "[crit]" in line]
+    complaint = [line for line in _tail(plan.error_log, 20).split(" | ")
+                 if re.search(r"\[(error|crit|alert|emerg)\]", line)]
     if complaint:
         line = re.sub(r"^\S+ \S+ \[\w+\] \d+#\d+: (\*\d+ )?", "", complaint[-1])
         parts.append("nginx logged: %s" % line.split(", client: ")[0])
