@@ -17,7 +17,7 @@ description:
     live ones, a connection to every backend), snapshots the live files, swaps the new ones in with a rename,
     reloads nginx and waits for its new workers, runs the health checks, and keeps the new files. Nothing
     unvalidated is ever at a live path.
-  - A validation failure changes nothing live (C(blocked: validation failed: ...; nothing live was changed)).
+  - "A validation failure changes nothing live (C(blocked: validation failed: ...; nothing live was changed))."
   - "With health checks, the staged tree is then previewed before anything goes live (O(preview)): a throwaway
     nginx (same binary, same C(user)) starts on the new tree with every C(listen) moved to a free loopback port of
     the same family (servers that share a live socket share one preview port, so C(server_name) and

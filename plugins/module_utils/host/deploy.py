@@ -559,7 +559,7 @@ def _blocked_by(report, settings):
             len(blocking), "" if len(blocking) == 1 else "s", settings.fail_on, _summary(blocking)))
 
 
-def before_swap(settings, mapping, result, run_command=None, staged=None, step=None):
+def before_swap(settings, mapping, result, run_command=None, staged=None, step=None, loaded=None):
     """The seam between "the staged tree passed validation" and "its files are swapped in".
 
     ``mapping`` is the staged tree as validated ({live path: staged path}, the loader's
@@ -567,12 +567,13 @@ def before_swap(settings, mapping, result, run_command=None, staged=None, step=N
     ``result`` is the deploy's result dict (findings, probes, changes filled in). Nothing is
     live yet and no snapshot exists: raising StepFailed here blocks the deploy with nothing
     changed. The preview runs here; ``staged`` ({live path: staged file}) lets it read a new
-    file a directive names (a certificate) with the mode and owner it will have live.
+    file a directive names (a certificate) with the mode and owner it will have live; ``loaded``
+    is the tree as the validation loaded it, so that it is not read again.
     """
-    run_preview(settings, run_command or subprocess_runner, result, step, mapping, staged)
+    run_preview(settings, run_command or subprocess_runner, result, step, mapping, staged, loaded)
 
 
-def run_preview(settings, run_command, result, step=None, mapping=None, staged=None):
+def run_preview(settings, run_command, result, step=None, mapping=None, staged=None, loaded=None):
     """Health-check a throwaway nginx on the new tree; StepFailed when a check fails on it.
 
     What it cannot stand in for is said in the result's warnings (``preview skipped: <why>``).
@@ -585,7 +586,7 @@ def run_preview(settings, run_command, result, step=None, mapping=None, staged=N
     scratch = _scratch(settings)
     binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
     outcome = preview.run(settings.config, settings.health_checks, scratch, binary, run_command, curl=settings.curl,
-                          prefix=settings.prefix, mapping=mapping, staged=staged)
+                          prefix=settings.prefix, mapping=mapping, staged=staged, loaded=loaded)
     result["preview"] = outcome
     warnings = result.setdefault("warnings", [])
     if outcome["skipped"]:
@@ -616,7 +617,7 @@ def _staged_deploy(settings, run_command, result, step, before):
         result["findings"] = [f.as_dict() for f in report.findings]
         _blocked_by(report, settings)
         result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
-        before_swap(settings, mapping, result, run_command, staged, step)
+        before_swap(settings, mapping, result, run_command, staged, step, report.config)
     except BaseException as exc:
         _unstage(settings, staged)
         _remove_view(view)
@@ -678,7 +679,7 @@ def _in_place(settings, run_command, result, step, before):
         result["findings"] = [f.as_dict() for f in report.findings]
         _blocked_by(report, settings)
         result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
-        run_preview(settings, run_command, result, step)  # the files are live already, nginx not reloaded yet
+        run_preview(settings, run_command, result, step, loaded=report.config)  # files live, no reload yet
         step("reload")
         transaction.mark(settings.backup_dir, "reloading")
         reloaded = True

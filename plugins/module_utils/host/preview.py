@@ -292,19 +292,23 @@ def _node(name, args, block=None):
     return node
 
 
-def build(config, folder, work, prefix=None, mapping=None, staged=None, allocate=free_port):
+def build(config, folder, work, prefix=None, mapping=None, staged=None, allocate=free_port, loaded=None):
     """Load the new tree and write the preview's configuration into ``folder``; returns the Plan.
 
     ``mapping`` is the loader's {live path: staged path} (the validated staged tree); ``staged``
     {live path: staged file} names the new files a directive reads by name (a new certificate), so
-    the preview reads those instead of the live ones. Raises Skipped.
+    the preview reads those instead of the live ones. ``loaded``: the tree as validation loaded it
+    (read again when not given). Raises Skipped.
     """
     if crossplane is None:
         raise Skipped("the Python library crossplane is missing")
-    try:
-        loaded = nginx_config.load(config, prefix=prefix, mapping=mapping)
-    except nginx_config.ConfigLoadError as exc:
-        raise Skipped("cannot read the new configuration: %s" % exc) from None
+    if loaded is None:
+        try:
+            loaded = nginx_config.load(config, prefix=prefix, mapping=mapping)
+        except nginx_config.ConfigLoadError as exc:
+            raise Skipped("cannot read the new configuration: %s" % exc) from None
+    if loaded.context != nginx_config.MAIN:
+        raise Skipped("%s is not a whole nginx.conf, so no nginx can run it alone" % config)
     plan = Plan(folder, work)
     builder = _Builder(plan, os.path.dirname(os.path.abspath(config)), staged, allocate)
     main = [_node("daemon", ["off"]), _node("worker_processes", ["1"]), _node("pid", [plan.pid_path]),
@@ -574,7 +578,7 @@ def _is_our_work_dir(path):
 
 
 def run(config, checks, scratch, nginx_binary, run_command, curl="curl", prefix=None, mapping=None,
-        staged=None, allocate=free_port):
+        staged=None, allocate=free_port, loaded=None):
     """Preview the new configuration; returns a result dict.
 
     ``ran`` and ``ok``; ``skipped``: why it could not run (then ``ok`` says nothing); ``checks``: each
@@ -595,7 +599,7 @@ def run(config, checks, scratch, nginx_binary, run_command, curl="curl", prefix=
         _write_state(folder, {"work": work})
         for attempt in range(3):
             try:
-                plan = build(config, folder, work, prefix, mapping, staged, allocate)
+                plan = build(config, folder, work, prefix, mapping, staged, allocate, loaded)
                 sockets = _check_sockets(plan, checks, result)
                 instance = Instance(plan, nginx_binary, prefix)
                 _write_state(folder, {"work": work, "config": plan.config_path})
