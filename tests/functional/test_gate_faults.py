@@ -765,3 +765,40 @@ def test_one_deploy_per_nginx_instance_whatever_the_backup_dir(site, tmp_path):
     first.join(30)
     assert outcome["result"]["msg"].startswith("rolled back: health check failed")
     assert not (site["dir"] / "conf.d" / "other.conf").exists() and serves(site) == "old"
+
+
+# --- a pid file that moves, and nginx -t's own files ------------------------------------------------------
+
+@root_only
+def test_a_pid_directive_moved_to_a_new_path_is_followed(site, tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    new_pid = run_dir / "nginx.pid"
+    master = int((site["dir"] / "nginx.pid").read_text())
+    moved = site["main"].read_text().replace("pid nginx.pid;", "pid %s;" % new_pid)
+    files = [{"dest": str(site["main"]), "content": moved}, {"dest": str(site["link"]), "content": NEW % site["port"]}]
+    # Blocked first (the rules refuse the site): nginx -t must not leave an empty pid file at the new path.
+    blocked = run(site, [files[0], {"dest": str(site["link"]), "content": REFUSED % site["port"]}])
+    assert blocked["msg"].startswith("blocked: validation failed") and not new_pid.exists()
+    result = run(site, files)
+    assert not result["failed"], result["msg"]
+    assert serves(site) == "new" and int(new_pid.read_text()) == master  # the same master, followed
+    # and back again through a rollback (the new config's check fails on purpose)
+    result = run(site, [{"dest": str(site["main"]), "content": moved.replace("pid %s;" % new_pid, "pid nginx.pid;")},
+                        {"dest": str(site["link"]), "content": OLD % site["port"]}],
+                 health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^new", "retries": 0}])
+    assert result["failed"] and "previous config restored and healthy" in result["msg"], result["msg"]
+    assert serves(site) == "new" and int(new_pid.read_text()) == master
+
+
+@root_only
+def test_check_mode_leaves_no_log_or_pid_file_behind(site, tmp_path):
+    logs = tmp_path / "var-log"
+    logs.mkdir()
+    site_conf = ('server {\n    listen 127.0.0.1:%d;\n    access_log %s/shop-access.log;\n'
+                 '    error_log %s/shop-error.log;\n    return 200 "new\\n";\n}\n' % (site["port"], logs, logs))
+    result = deploy.run(settings(site, [{"dest": str(site["link"]), "content": site_conf}]),
+                        deploy.subprocess_runner, check_mode=True)
+    assert not result["failed"] and result["nginx_test"]["rc"] == 0, result["msg"]
+    assert os.listdir(logs) == []
+    assert site["target"].read_text() == OLD % site["port"]

@@ -309,12 +309,17 @@ def _blocking(report, fail_on):
     return [f for f in report.findings if at_least(f.severity, fail_on)]
 
 
-def reload(settings, run_command):
-    """Reload nginx and wait until only its new workers take connections."""
-    binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
-    master, pid_file = nginx_process.find_master(settings.config, settings.prefix, settings.pid_file, binary)
-    if master is None:
-        raise StepFailed("reload", nginx_process.not_running(pid_file))
+def reload(settings, run_command, master=None):
+    """Reload nginx and wait until only its new workers take connections.
+
+    ``master`` is the master found from the live configuration before the swap: a new config may
+    move the pid file (the ``pid`` directive), and nginx writes it there only once it has reloaded.
+    """
+    if master is None or not nginx_process.is_alive(master) or not nginx_process.is_nginx_master(master):
+        binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
+        master, pid_file = nginx_process.find_master(settings.config, settings.prefix, settings.pid_file, binary)
+        if master is None:
+            raise StepFailed("reload", nginx_process.not_running(pid_file))
     try:
         nginx_process.reload(master, settings.reload_method, settings.service, settings.reload_timeout, run_command)
     except nginx_process.ReloadError as exc:
@@ -570,7 +575,7 @@ def _staged_deploy(settings, run_command, result, step, before):
         step("validation")
         report, result["probes"] = validate(settings, mapping)
         if settings.nginx_test:
-            report.add(_staged_nginx_test(settings, mapping, result))
+            report.add(_staged_nginx_test(settings, mapping, result, report))
         result["findings"] = [f.as_dict() for f in report.findings]
         _blocked_by(report, settings)
         result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
@@ -602,7 +607,7 @@ def _staged_deploy(settings, run_command, result, step, before):
         step("reload")
         transaction.mark(settings.backup_dir, "reloading")
         reloaded = True
-        reload(settings, run_command)
+        reload(settings, run_command, generation and generation[0])
         transaction.mark(settings.backup_dir, "reloaded")
         step("health check")
         result["health"] = health(settings, run_command)
@@ -639,7 +644,7 @@ def _in_place(settings, run_command, result, step, before):
         step("reload")
         transaction.mark(settings.backup_dir, "reloading")
         reloaded = True
-        reload(settings, run_command)
+        reload(settings, run_command, generation and generation[0])
         transaction.mark(settings.backup_dir, "reloaded")
         step("health check")
         result["health"] = health(settings, run_command)
@@ -854,7 +859,7 @@ def _roll_back(settings, run_command, result, failure, reloaded, step, generatio
         reloaded = True
     if reloaded:
         try:
-            reload(settings, run_command)
+            reload(settings, run_command, generation and generation[0])
             health(settings, run_command)
             outcome = "healthy"
         except StepFailed as again:
@@ -910,7 +915,7 @@ def _staged(settings, result, step):
         mapping = _stage_view(settings, result["changing"], os.path.join(stage, "conf"))
         report, _probes = validate(settings, mapping, probe=False)
         if settings.nginx_test:
-            report.add(_staged_nginx_test(settings, mapping, result))
+            report.add(_staged_nginx_test(settings, mapping, result, report))
         result["findings"] = [f.as_dict() for f in report.findings]
         result["changes"] = backends.semantic_diff(_facts(settings), facts.model_facts(report.model))
         blocking = _blocking(report, settings.fail_on)
@@ -926,7 +931,34 @@ def _staged(settings, result, step):
 _IN_PLACE = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || exit 97; shift 2; done; shift; exec "$@"'
 
 
-def _staged_nginx_test(settings, mapping, result):
+def _files_nginx_t_creates(settings, report):
+    """The files nginx -t opens for writing (and so creates): the pid file, the error and access
+    logs of the tree, nginx's compiled-in defaults; as nginx sees them (None in their place
+    when they cannot be worked out)."""
+    binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
+    built = nginx_process.compiled_paths(binary)
+    prefix = settings.prefix or built.get("prefix") or os.path.dirname(os.path.abspath(settings.config))
+    paths = {built.get("pid-path"), built.get("error-log-path"), built.get("http-log-path")}
+    for directive in report.config.walk() if report.config is not None else ():
+        if directive.name in ("pid", "error_log", "access_log") and directive.args:
+            path = directive.args[0]
+            if path == "off" or path.startswith(("syslog:", "memory:", "stderr", "/dev/")) or "$" in path:
+                continue
+            paths.add(path if os.path.isabs(path) else os.path.join(prefix, path))
+    return {path for path in paths if path}
+
+
+def _remove_what_nginx_t_made(before, candidates):
+    """nginx -t creates its pid file and logs (empty) where they did not exist: remove those again,
+    so that a test leaves nothing behind (an empty pid file at a new path would pass for a stopped
+    nginx)."""
+    for path in candidates - before:
+        with contextlib.suppress(OSError):
+            if os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) == 0:
+                os.unlink(path)
+
+
+def _staged_nginx_test(settings, mapping, result, report=None):
     """nginx -t on the staged files, seen by nginx at their live paths; findings, or a note why not."""
     unshare = shutil.which("unshare")
     if os.geteuid() != 0 or unshare is None:
@@ -938,8 +970,13 @@ def _staged_nginx_test(settings, mapping, result):
         if os.path.exists(live) and os.path.lexists(staged):  # a file removed outside the folder stays visible
             pairs += [staged, live]
     wrapper = [unshare, "--mount", "--propagation", "private", "sh", "-c", _IN_PLACE, "sh"] + pairs + ["--"]
-    nginx_result, findings = engine.run_nginx_test(settings.config, settings.prefix, settings.nginx_binary,
-                                                   wrapper=wrapper)
+    candidates = _files_nginx_t_creates(settings, report) if report is not None else set()
+    before = {path for path in candidates if os.path.lexists(path)}
+    try:
+        nginx_result, findings = engine.run_nginx_test(settings.config, settings.prefix, settings.nginx_binary,
+                                                       wrapper=wrapper)
+    finally:
+        _remove_what_nginx_t_made(before, candidates)
     result["nginx_test"] = {"ran": nginx_result.get("ran", False), "rc": nginx_result.get("rc"),
                             "in_place": True}
     return findings
