@@ -178,6 +178,14 @@ recovered:
   returned: always
   type: list
   elements: str
+recovery:
+  description:
+    - What the run did about a deploy that died half-way, also given as a warning and at the start of RV(msg)
+      (C(recovered the deploy of <time> that was interrupted after its reload (<snapshot>): restored ..., and
+      reloaded nginx onto them)). The run then goes on with its own change; the restored files are not judged
+      by this run's health checks.
+  returned: when a deploy that died half-way was recovered
+  type: str
 changes:
   description: What changes for nginx (sockets, upstreams, targets), one line per change.
   returned: always
@@ -314,7 +322,8 @@ def main():
     if result.pop("failed"):
         result["ok"] = False
         module.fail_json(**result)
-    result.pop("msg")
+    if not result["msg"]:
+        result.pop("msg")
     module.exit_json(**result)
 
 

@@ -802,3 +802,22 @@ def test_check_mode_leaves_no_log_or_pid_file_behind(site, tmp_path):
     assert not result["failed"] and result["nginx_test"]["rc"] == 0, result["msg"]
     assert os.listdir(logs) == []
     assert site["target"].read_text() == OLD % site["port"]
+
+
+def test_another_playbook_recovers_a_killed_run_then_deploys_its_own_change(site):
+    proc = _deploy_in_a_process(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], _slow_check(site))
+    _wait_for_state(site, "reloaded")
+    proc.kill()
+    proc.wait(timeout=10)
+    # Another playbook: its own new site, and a health check only that new site can answer.
+    port = free_port()
+    blog = site["dir"] / "conf.d" / "blog.conf"
+    result = run(site, [{"dest": str(blog), "content": 'server { listen 127.0.0.1:%d; return 200 "blog"; }\n' % port}],
+                 health_checks=[{"url": "http://127.0.0.1:%d/" % port, "body_regex": "blog", "retries": 0}])
+    assert not result["failed"], result["msg"]
+    assert re.match(r"recovered the deploy of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC that was interrupted after its "
+                    r"reload \(txn-[^)]+\): restored %s, and reloaded nginx onto them" % re.escape(str(site["target"])),
+                    result["msg"]), result["msg"]
+    assert result["warnings"] == [result["msg"]]
+    assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+    assert [h["ok"] for h in result["health"]] == [True] and blog.exists()

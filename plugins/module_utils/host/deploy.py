@@ -382,7 +382,16 @@ def run(settings, run_command, check_mode=False):
     with _host_lock(settings), _interrupts_raise():
         _fresh_scratch(settings)
         _unstage(settings, {})  # what a run killed while staging left beside the live files
-        return _run(settings, run_command, result)
+        try:
+            _run(settings, run_command, result)
+        except Stopped as exc:
+            if not result.get("recovery"):
+                raise
+            result.update(failed=True, msg="stopped before changing anything more: %s" % exc)
+    if result.get("recovery"):  # said where every user sees it, not only in the result
+        result.setdefault("warnings", []).append(result["recovery"])
+        result["msg"] = result["recovery"] + ("; then " + result["msg"] if result["msg"] else "")
+    return result
 
 
 def instance_lock_path(config):
@@ -809,16 +818,23 @@ def _recover(settings, run_command, result, journal):
         restored = transaction.rollback(settings.backup_dir)
     except (OSError, transaction.TransactionError) as exc:
         raise Stopped("recovering the unfinished transaction %s failed: %s" % (journal.get("name"), exc)) from exc
-    result["recovered"] = restored or ["(all files were intact)"]
+    result["recovered"] = list(restored) or ["(all files were intact)"]
     result["changed"] = True
-    if journal.get("state") in ("reloading", "reloaded"):
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(journal.get("started") or 0))
+    reloaded = journal.get("state") in ("reloading", "reloaded")
+    if reloaded:
+        # Only a reload: the restored files were live and healthy before that run; this run's own
+        # health checks are for its own change, judged after its own reload.
         try:
             reload(settings, run_command)
-            health(settings, run_command)
         except StepFailed as failure:
-            raise Stopped("restored the files of the unfinished transaction %s, but nginx is not healthy on "
-                          "them: %s" % (journal.get("name"), failure)) from None
+            raise Stopped("restored the files of the deploy of %s that was interrupted after its reload (%s), but "
+                          "reloading nginx onto them failed: %s" % (when, journal.get("name"), failure)) from None
         result["recovered"].append("(nginx reloaded onto the restored files)")
+    result["recovery"] = "recovered the deploy of %s that was interrupted %s its reload (%s): %s%s" % (
+        when, "after" if reloaded else "before", journal.get("name"),
+        "restored %s" % ", ".join(restored) if restored else "its files were intact",
+        ", and reloaded nginx onto them" if reloaded else "")
 
 
 def _check_space(settings, paths):
