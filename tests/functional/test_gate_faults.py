@@ -821,3 +821,37 @@ def test_another_playbook_recovers_a_killed_run_then_deploys_its_own_change(site
     assert result["warnings"] == [result["msg"]]
     assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
     assert [h["ok"] for h in result["health"]] == [True] and blog.exists()
+
+
+KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7SecretKeyBody\n" \
+      "-----END PRIVATE KEY-----\n"
+HTPASSWD = "deploy:$apr1$Zx9Q1w2E$SecretHashValue123456/\n"
+
+
+def test_no_file_content_in_any_output_not_even_at_vvv_and_diff(tmp_path, ansible_env, site):
+    tasks = """
+    - preflight.nginx.nginx_deploy:
+        files:
+          - {dest: "%(dir)s/ssl/shop.key", content: "%(key)s", mode: "0600"}
+          - {dest: "%(dir)s/htpasswd", content: "%(htpasswd)s"}
+          - {dest: "%(dir)s/conf.d/private.conf", content: "# PlainButPrivateMarker\\n", no_log: true}
+          - {dest: "%(link)s", content: "server { listen 127.0.0.1:%(port)d; return 200 VisibleMarker; }\\n"}
+        config: %(main)s
+        nginx_binary: %(nginx)s
+        prefix: %(dir)s
+        reload_method: signal
+        probe_backends: none
+        backup_dir: %(backups)s
+      diff: true
+""" % dict(site, key=KEY.replace("\n", "\\n"), htpasswd=HTPASSWD.replace("\n", "\\n").replace("$", "$"))
+    rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-vvv",))
+    assert rc == 0, results
+    output = json.dumps(results)
+    assert "module_args" in output and "VisibleMarker" in output  # the diff of the ordinary file is shown
+    for secret in ("SecretKeyBody", "SecretHashValue", "PlainButPrivateMarker"):
+        assert secret not in output, secret
+    diffs = {d["after_header"]: d["after"] for d in results[0]["diff"]}
+    assert diffs[str(site["dir"] / "ssl" / "shop.key")].startswith("(content not shown: it looks like a secret")
+    assert diffs[str(site["dir"] / "conf.d" / "private.conf")] == "(content not shown: no_log is set for this file)\n"
+    assert (site["dir"] / "ssl" / "shop.key").read_text() == KEY
+    assert (site["dir"] / "htpasswd").read_text() == HTPASSWD

@@ -182,6 +182,7 @@ def prepare(files, config, allow_outside=False):
             except ValueError as exc:
                 raise InputError("files[%d] (%s): %s" % (number, dest, exc)) from None
         prepared.append({"dest": dest, "path": path, "state": state, "data": data, "mode": mode or None,
+                         "no_log": bool(item.get("no_log")),
                          "link": str(item["link"]) if state == "link" else None,
                          "uid": _owner_id(item.get("owner"), "owner", number),
                          "gid": _owner_id(item.get("group"), "group", number)})
@@ -259,8 +260,24 @@ def write(entry, root=None, source_dir=None):
         os.chmod(path, mode)
 
 
+# Private keys and password hashes (htpasswd: apr1, bcrypt, SHA, crypt) are never shown, not even in --diff.
+_SECRET = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|^[^:\s#]+:(\$apr1\$|\$2[abxy]?\$|\{SHA\}|\$[156]\$)",
+                     re.MULTILINE)
+
+
+def _hidden(entry, data):
+    """Why the bytes of a file must not be shown (None: they may be)."""
+    if entry.get("no_log"):
+        return "no_log is set for this file"
+    if data and _SECRET.search(data):
+        return "it looks like a secret (a private key or password hashes)"
+    return None
+
+
 def file_diffs(settings, paths):
-    """Before and after of each file about to change, as Ansible's --diff shows them (---/+++ lines)."""
+    """Before and after of each file about to change, as Ansible's --diff shows them (---/+++ lines).
+
+    A file marked no_log, or whose old or new bytes look like a secret, shows a note instead."""
     diffs = []
     for entry in settings.files:
         if entry["path"] not in paths:
@@ -275,6 +292,10 @@ def file_diffs(settings, paths):
             except OSError:
                 before = b""
         after = ("-> %s\n" % entry["link"]).encode() if entry["state"] == "link" else entry["data"] or b""
+        why = _hidden(entry, before) or _hidden(entry, after)
+        if why:
+            before = after = ("(content not shown: %s)\n" % why).encode()
+            before = b"" if not os.path.lexists(path) else before
         diffs.append({"before_header": entry["dest"], "after_header": entry["dest"],
                       "before": before.decode("utf-8", "replace"), "after": after.decode("utf-8", "replace")})
     return diffs
