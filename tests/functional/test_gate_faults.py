@@ -16,6 +16,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -855,3 +856,48 @@ def test_no_file_content_in_any_output_not_even_at_vvv_and_diff(tmp_path, ansibl
     assert diffs[str(site["dir"] / "conf.d" / "private.conf")] == "(content not shown: no_log is set for this file)\n"
     assert (site["dir"] / "ssl" / "shop.key").read_text() == KEY
     assert (site["dir"] / "htpasswd").read_text() == HTPASSWD
+
+
+@root_only
+def test_check_mode_removes_its_staged_copy_on_sigterm_and_after_a_kill(site, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code = ("import json, sys\nsys.path.insert(0, %r)\n"
+            "from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy\n"
+            "s = deploy.Settings(**json.loads(sys.argv[1]))\n"
+            "try:\n    print(json.dumps(deploy.run(s, deploy.subprocess_runner, check_mode=True)))\n"
+            "except deploy.Stopped as exc:\n    print(json.dumps({'stopped': str(exc)}))\n" % COLLECTIONS)
+    options = dict(files=[{"dest": str(site["link"]), "content": NEW % site["port"]}], config=str(site["main"]),
+                   prefix=str(site["dir"]), nginx_binary=_slow_nginx(tmp_path, site), probe="none",
+                   backup_dir=str(site["backups"]))
+    env = dict(os.environ, TMPDIR=str(scratch))
+
+    def start():
+        proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(options)],
+                                stdout=subprocess.PIPE, text=True, env=env)
+        assert _wait_for(lambda: any(p.name.startswith("preflight-gate-") for p in scratch.iterdir()))
+        time.sleep(0.5)  # in its (slow) nginx -t now
+        return proc
+
+    proc = start()
+    proc.send_signal(signal.SIGTERM)
+    out, _err = proc.communicate(timeout=30)
+    assert "check mode was interrupted" in json.loads(out)["stopped"]
+    assert list(scratch.iterdir()) == []
+    proc = start()
+    proc.kill()  # nothing can clean up after SIGKILL: the next check-mode run does
+    proc.wait(timeout=10)
+    assert list(scratch.iterdir())
+    os.environ["TMPDIR"], previous = str(scratch), os.environ.get("TMPDIR")
+    tempfile.tempdir = None
+    try:
+        deploy.run(settings(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}]),
+                   deploy.subprocess_runner, check_mode=True)
+    finally:
+        if previous is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = previous
+        tempfile.tempdir = None
+    time.sleep(3.5)  # the killed run's nginx -t sleeps on; its copy is gone all the same
+    assert list(scratch.iterdir()) == []

@@ -399,7 +399,11 @@ def run(settings, run_command, check_mode=False):
     result = {"changed": False, "failed": False, "ok": True, "msg": "", "recovered": [], "changing": [], "changes": [],
               "findings": [], "probes": [], "health": [], "steps": [], "snapshot": None}
     if check_mode:
-        return _run(settings, run_command, result, check_mode=True)
+        try:
+            with _interrupts_raise():  # so that the staged copy is removed on SIGTERM and SIGHUP too
+                return _run(settings, run_command, result, check_mode=True)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            raise Stopped("check mode was interrupted (%s); its staged copy is removed" % (exc or "Ctrl-C")) from None
     with _host_lock(settings), _interrupts_raise():
         _fresh_scratch(settings)
         _unstage(settings, {})  # what a run killed while staging left beside the live files
@@ -939,6 +943,22 @@ def _unchanged(settings, run_command, result, step):
     return result
 
 
+_CHECK_STAGE = "preflight-gate-"
+
+
+def _sweep_stages():
+    """Remove the staged copies of check-mode runs that were killed (SIGKILL leaves no way to clean up):
+    each is named after its process, and a process that is gone needs its copy no more."""
+    folder = tempfile.gettempdir()
+    for name in os.listdir(folder):
+        if not name.startswith(_CHECK_STAGE):
+            continue
+        pid = name[len(_CHECK_STAGE):].split("-", 1)[0]
+        path = os.path.join(folder, name)
+        if pid.isdigit() and not nginx_process.is_alive(int(pid)) and os.lstat(path).st_uid == os.geteuid():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _staged(settings, result, step):
     """Check mode: validate the tree as it would be, with the new files read from a staged copy.
 
@@ -947,7 +967,8 @@ def _staged(settings, result, step):
     includes and sites-enabled links included), and every other path live.
     """
     step("staged validation")
-    stage = tempfile.mkdtemp(prefix="preflight-gate-")
+    _sweep_stages()
+    stage = tempfile.mkdtemp(prefix="%s%d-" % (_CHECK_STAGE, os.getpid()))
     try:
         mapping = _stage_view(settings, result["changing"], os.path.join(stage, "conf"))
         report, _probes = validate(settings, mapping, probe=False)
