@@ -901,3 +901,42 @@ def test_check_mode_removes_its_staged_copy_on_sigterm_and_after_a_kill(site, tm
         tempfile.tempdir = None
     time.sleep(3.5)  # the killed run's nginx -t sleeps on; its copy is gone all the same
     assert list(scratch.iterdir()) == []
+
+
+# --- truthful messages ------------------------------------------------------------------------------------
+
+@root_only
+def test_the_space_check_counts_what_is_written_where_and_says_read_only(site, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=False).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        (small / "nginx.conf").write_text("events {}\nhttp {}\n")
+        (small / "site.conf").write_text("# old\n")
+        options = dict(config=str(small / "nginx.conf"), nginx_test=False, probe="none", reload_method="signal",
+                       pid_file=str(tmp_path / "no.pid"), backup_dir=str(tmp_path / "b"))
+        files = [{"dest": str(small / "site.conf"), "content": "# new, 140 bytes or so\n"}]
+        # 256 KiB free is plenty for a small file (the snapshot is on another file system): no space refusal.
+        result = deploy.run(deploy.Settings(files=files, **options), deploy.subprocess_runner)
+        assert result["msg"].startswith("rolled back: reload failed: nginx is not running"), result["msg"]
+        subprocess.run(["mount", "-o", "remount,ro", str(small)], check=True)
+        with pytest.raises(deploy.Stopped, match="the file system of %s is mounted read-only, and the deploy must "
+                                                 "write there: the new files, staged beside the live ones$"
+                                                 % re.escape(str(small))):
+            deploy.run(deploy.Settings(files=files, **options), deploy.subprocess_runner)
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
+def test_after_a_rollback_only_the_checks_the_old_config_can_answer_run(site):
+    port = free_port()
+    files = [{"dest": str(site["dir"] / "conf.d" / "blog.conf"),
+              "content": 'server { listen 127.0.0.1:%d; return 200 "blog"; }\n' % port}]
+    checks = [{"url": "http://127.0.0.1:%d/" % site["port"], "retries": 0},
+              {"url": "http://127.0.0.1:%d/" % port, "body_regex": "not what it says", "retries": 0}]
+    result = run(site, files, health_checks=checks)
+    assert result["failed"] and result["msg"].startswith("rolled back: health check failed"), result["msg"]
+    assert "previous config restored and healthy (health checks left out after the rollback: GET " \
+           "http://127.0.0.1:%d/ (the previous config listens on no port %d))" % (port, port) in result["msg"]
+    assert [h["ok"] for h in result["health"]] == [True, False]  # point 14: the checks that ran are in the result

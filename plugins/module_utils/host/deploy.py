@@ -360,12 +360,13 @@ def _fresh_scratch(settings):
     os.mkdir(folder, 0o700)
 
 
-def health(settings, run_command):
-    """Run every health check; raises StepFailed on the first that fails."""
-    results = []
-    for check in settings.health_checks:
-        options = {key: value for key, value in check.items() if key in CHECK_OPTIONS and value is not None}
-        spec = http_probe.CheckSpec(curl=settings.curl, workdir=_scratch(settings), **options)
+def health(settings, run_command, checks=None, into=None):
+    """Run the health checks (``checks``, by default all); raises StepFailed on the first that fails.
+
+    Each result is appended to ``into`` as it comes, so a failed check is in the result too."""
+    results = [] if into is None else into
+    for check in settings.health_checks if checks is None else checks:
+        spec = _spec(settings, check)
         result = http_probe.run(spec, run_command)
         shown = addresses.redact(spec.url)  # never a password in a result or a message
         results.append({"url": shown, "ok": result["ok"], "status": result["status"],
@@ -374,6 +375,30 @@ def health(settings, run_command):
             raise StepFailed("health check", "%s %s after %d attempt%s: %s" % (
                 spec.method, shown, result["attempts"], "" if result["attempts"] == 1 else "s", result["error"]))
     return results
+
+
+def _spec(settings, check):
+    options = {key: value for key, value in check.items() if key in CHECK_OPTIONS and value is not None}
+    return http_probe.CheckSpec(curl=settings.curl, workdir=_scratch(settings), **options)
+
+
+def _answerable(settings):
+    """(checks the restored config can answer, [why each other one is left out]).
+
+    A check aimed at a port the previous config does not listen on asks about a server only the
+    new config had: after a rollback it could only fail, and would call a healthy rollback unhealthy."""
+    ports = {item.get("port") for item in _facts(settings).get("listen", ())}
+    kept, left_out = [], []
+    for check in settings.health_checks:
+        spec = _spec(settings, check)
+        if not spec.unix_socket:
+            port = http_probe.target_of(spec).rsplit(":", 1)[-1]
+            if port.isdigit() and ports and int(port) not in ports:
+                left_out.append("%s %s (the previous config listens on no port %s)"
+                                % (spec.method, addresses.redact(spec.url), port))
+                continue
+        kept.append(check)
+    return kept, left_out
 
 
 def _facts(settings):
@@ -644,7 +669,7 @@ def _staged_deploy(settings, run_command, result, step, before):
         reload(settings, run_command, generation and generation[0])
         transaction.mark(settings.backup_dir, "reloaded")
         step("health check")
-        result["health"] = health(settings, run_command)
+        health(settings, run_command, into=result["health"])
         step("commit")
         transaction.commit(settings.backup_dir, settings.keep)
     except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
@@ -681,7 +706,7 @@ def _in_place(settings, run_command, result, step, before):
         reload(settings, run_command, generation and generation[0])
         transaction.mark(settings.backup_dir, "reloaded")
         step("health check")
-        result["health"] = health(settings, run_command)
+        health(settings, run_command, into=result["health"])
         step("commit")
         transaction.commit(settings.backup_dir, settings.keep)
     except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
@@ -863,21 +888,52 @@ def _recover(settings, run_command, result, journal):
 
 
 def _check_space(settings, paths):
-    """Refuse to start when a file system cannot hold the new files next to the old ones."""
+    """Refuse to start where a file system is read-only or cannot hold what the deploy writes there.
+
+    What is written, by file system: each new file staged beside the one it replaces (the old one
+    stays as a hard link for the rollback: no space); in the backup directory, the snapshot's copy
+    of each file replaced, the staged copy of the configuration folder that is validated, and the
+    reserve that lets a rollback run on a full disk.
+    """
     needed = {}
+
+    def need(directory, label, size):
+        directory = _nearest_dir(directory)
+        entry = needed.setdefault(os.stat(directory).st_dev, [directory, {}])
+        entry[1][label] = entry[1].get(label, 0) + size
+
     for entry in settings.files:
-        if entry["path"] in paths and entry["data"] is not None:
-            directory = os.path.dirname(entry["path"])
-            while not os.path.isdir(directory):
-                directory = os.path.dirname(directory)
-            device = os.stat(directory).st_dev
-            needed.setdefault(device, [directory, 0])[1] += len(entry["data"])
-    for directory, size in needed.values():
+        if entry["path"] in paths:
+            need(os.path.dirname(entry["path"]), "the new files, staged beside the live ones",
+                 len(entry["data"]) if entry["data"] is not None else 0)
+            if os.path.isfile(entry["path"]) and not os.path.islink(entry["path"]):
+                need(settings.backup_dir, "the snapshot's copies of the files they replace",
+                     os.path.getsize(entry["path"]))
+    need(settings.backup_dir, "the rollback's reserve", 65536 + 4 * 512 * (len(paths) + 1))
+    if settings.nginx_test:
+        need(settings.backup_dir, "the staged copy of the configuration folder that is validated",
+             _tree_size(os.path.dirname(os.path.abspath(settings.config)), settings.backup_dir))
+    for directory, parts in needed.values():
         info = os.statvfs(directory)
+        if info.f_flag & os.ST_RDONLY:
+            raise Stopped("the file system of %s is mounted read-only, and the deploy must write there: %s"
+                          % (directory, "; ".join(parts)))
         free = info.f_bavail * info.f_frsize
-        if free < 2 * size + 1024 * 1024:
-            raise Stopped("not enough space on the file system of %s: %d bytes free, the new files need %d "
-                          "(and as much again for the snapshot)" % (directory, free, size))
+        total = sum(parts.values())
+        if free < total:
+            raise Stopped("not enough space on the file system of %s: %d bytes free, the deploy needs %d there (%s)"
+                          % (directory, free, total, "; ".join("%s: %d" % item for item in parts.items() if item[1])))
+
+
+def _tree_size(folder, skip):
+    skip = os.path.realpath(skip)
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(root, d)) != skip]
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
 
 
 def _roll_back(settings, run_command, result, failure, reloaded, step, generation=None):
@@ -898,16 +954,20 @@ def _roll_back(settings, run_command, result, failure, reloaded, step, generatio
         # loaded, only a reload puts the restored files live again.
         outside = "; nginx had been reloaded by something else during the deploy, so the rollback reloaded it too"
         reloaded = True
+    left_out = []
     if reloaded:
         try:
             reload(settings, run_command, generation and generation[0])
-            health(settings, run_command)
+            checks, left_out = _answerable(settings)
+            health(settings, run_command, checks)
             outcome = "healthy"
         except StepFailed as again:
             outcome = "NOT healthy: %s" % again
     said = " and healthy" if outcome == "healthy" else ", " + outcome
     if outside:
         said = "%s: %s" % (outside, outcome)
+    if left_out:
+        said += " (health checks left out after the rollback: %s)" % "; ".join(left_out)
     result.update(failed=True, changed=False, msg="rolled back: %s; previous config restored%s (rollback took "
                   "%.2f s)" % (failure, said, time.monotonic() - rollback_started))
 
@@ -937,7 +997,7 @@ def _unchanged(settings, run_command, result, step):
         return result
     step("health check")
     try:
-        result["health"] = health(settings, run_command)
+        health(settings, run_command, into=result["health"])
     except StepFailed as failure:
         result.update(failed=True, msg=str(failure))
     return result
