@@ -6,6 +6,7 @@ controller's crossplane is shipped along (see plugin_utils/engine_action)."""
 from __future__ import annotations
 
 import base64
+import json
 
 from ansible.errors import AnsibleActionFail
 
@@ -59,3 +60,22 @@ class ActionModule(EngineAction):
             rendered.append(entry)
         args["files"] = rendered
         return args
+
+    def payload(self, args):
+        """The files' contents travel in a file of their own: never in the module's arguments, so never
+        in the invocation Ansible prints at -vvv nor in the target's log (ansible.builtin.copy does the same)."""
+        files = args.get("files")
+        if not isinstance(files, list):
+            return args, None
+        contents = []
+        kept = []
+        for item in files:
+            if isinstance(item, dict) and ("content" in item or "content_base64" in item):
+                item = dict(item)
+                contents.append({key: item.pop(key) for key in ("content", "content_base64") if key in item})
+            else:
+                contents.append(None)
+            kept.append(item)
+        if not any(contents):
+            return args, None
+        return dict(args, files=kept), json.dumps(contents).encode("utf-8")

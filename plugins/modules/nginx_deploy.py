@@ -47,6 +47,9 @@ options:
         nginx accepts, travel as C(content_base64)).
       - Without C(mode), C(owner) or C(group), an existing file keeps its own; a new file gets C(0644) and the
         deploying user.
+      - No file content appears in any output (the contents travel beside the arguments, see O(content_file)),
+        except in C(--diff); there too, an item with C(no_log=true), or whose old or new content looks like a
+        secret (a private key, htpasswd password hashes), shows C((content not shown: <why>)).
       - C(dest) must be an absolute path inside the folder of O(config) unless O(allow_outside) is set, and each
         file may be given once. What is judged is the path really written or removed, every component resolved:
         a C(dest) that is a link to a file outside, or under a folder that is a link to outside, is refused by
@@ -143,6 +146,12 @@ options:
       - Where staging works, this option changes nothing. With O(nginx_test=false) staging needs no namespace.
     type: bool
     default: false
+  content_file:
+    description:
+      - Set by the module's action plugin, not by hand. The contents of O(files) travel in this file in the
+        task's temporary folder (removed after the run) instead of in the arguments, so that no file content
+        appears in the invocation Ansible prints at C(-vvv) or in the host's log.
+    type: path
   lock_timeout:
     description:
       - Seconds to wait for another deploy to the same nginx instance to finish. Deploys to one instance never
@@ -196,6 +205,14 @@ recovered:
   returned: always
   type: list
   elements: str
+recovery:
+  description:
+    - What the run did about a deploy that died half-way, also given as a warning and at the start of RV(msg)
+      (C(recovered the deploy of <time> that was interrupted after its reload (<snapshot>): restored ..., and
+      reloaded nginx onto them)). The run then goes on with its own change; the restored files are not judged
+      by this run's health checks.
+  returned: when a deploy that died half-way was recovered
+  type: str
 changes:
   description: What changes for nginx (sockets, upstreams, targets), one line per change.
   returned: always
@@ -249,6 +266,8 @@ rollback_failed:
   type: bool
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
@@ -278,12 +297,23 @@ def main():
             lock_timeout=dict(type="float", default=60),
             validate_in_place=dict(type="bool", default=False),
             preview=dict(type="bool"),
+            content_file=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     if not nginx_config.HAS_CROSSPLANE:
         module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
     params = module.params
+    files = params["files"]
+    if params["content_file"]:
+        try:
+            with open(params["content_file"]) as handle:
+                contents = json.load(handle)
+            # Merged into a copy: module.params (the invocation at -vvv) keeps no content.
+            files = [dict(item, **(content or {})) if isinstance(item, dict) else item
+                     for item, content in zip(files, contents)]
+        except (OSError, ValueError, TypeError) as exc:
+            module.fail_json(msg="nothing was changed: cannot read content_file %s: %s" % (params["content_file"], exc))
     for index, check in enumerate(params["health_checks"]):
         unknown = sorted(set(check) - set(deploy.CHECK_OPTIONS))
         if not check.get("url") or unknown:
@@ -313,7 +343,7 @@ def main():
         module.fail_json(msg="nothing was changed: the host lacks %s" % "; ".join(missing))
     try:
         settings = deploy.Settings(
-            files=params["files"], config=params["config"], prefix=params["prefix"],
+            files=files, config=params["config"], prefix=params["prefix"],
             nginx_binary=nginx or params["nginx_binary"], nginx_test=params["nginx_test"], fail_on=params["fail_on"],
             skip_rules=params["rules"], probe=params["probe_backends"], probe_timeout=params["probe_timeout"],
             reload_method=params["reload_method"], service=params["service"], pid_file=params["pid_file"],
@@ -346,7 +376,8 @@ def main():
     if result.pop("failed"):
         result["ok"] = False
         module.fail_json(**result)
-    result.pop("msg")
+    if not result["msg"]:
+        result.pop("msg")
     module.exit_json(**result)
 
 

@@ -53,6 +53,11 @@ class EngineAction(ActionBase):
         """The arguments for the module; subclasses adapt them (render files on the controller)."""
         return self._task.args
 
+    def payload(self, args):
+        """(args, bytes or None): data to ship as a file in the task's temporary folder instead of in the
+        arguments, which Ansible prints at -vvv and the target logs; its path goes in ``content_file``."""
+        return args, None
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp  # tmp no longer has any effect
@@ -67,7 +72,14 @@ class EngineAction(ActionBase):
         environment = None
         try:
             self._transfer_data(remote, data)
-            self._fixup_perms2((tmpdir, remote))
+            shipped = [tmpdir, remote]
+            args, payload = self.payload(args)
+            if payload is not None:
+                contents = self._connection._shell.join_path(tmpdir, "preflight-nginx-contents.json")
+                self._transfer_data(contents, payload)
+                shipped.append(contents)
+                args = dict(args, content_file=contents)
+            self._fixup_perms2(tuple(shipped))
             current = {}
             self._compute_environment_string(current)
             path = remote + (os.pathsep + current["PYTHONPATH"] if current.get("PYTHONPATH") else "")

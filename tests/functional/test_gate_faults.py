@@ -16,6 +16,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -767,3 +768,177 @@ def test_one_deploy_per_nginx_instance_whatever_the_backup_dir(site, tmp_path):
     first.join(30)
     assert outcome["result"]["msg"].startswith("rolled back: health check failed")
     assert not (site["dir"] / "conf.d" / "other.conf").exists() and serves(site) == "old"
+
+
+# --- a pid file that moves, and nginx -t's own files ------------------------------------------------------
+
+@root_only
+def test_a_pid_directive_moved_to_a_new_path_is_followed(site, tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    new_pid = run_dir / "nginx.pid"
+    master = int((site["dir"] / "nginx.pid").read_text())
+    moved = site["main"].read_text().replace("pid nginx.pid;", "pid %s;" % new_pid)
+    files = [{"dest": str(site["main"]), "content": moved}, {"dest": str(site["link"]), "content": NEW % site["port"]}]
+    # Blocked first (the rules refuse the site): nginx -t must not leave an empty pid file at the new path.
+    blocked = run(site, [files[0], {"dest": str(site["link"]), "content": REFUSED % site["port"]}])
+    assert blocked["msg"].startswith("blocked: validation failed") and not new_pid.exists()
+    result = run(site, files)
+    assert not result["failed"], result["msg"]
+    assert serves(site) == "new" and int(new_pid.read_text()) == master  # the same master, followed
+    # and back again through a rollback (the new config's check fails on purpose)
+    result = run(site, [{"dest": str(site["main"]), "content": moved.replace("pid %s;" % new_pid, "pid nginx.pid;")},
+                        {"dest": str(site["link"]), "content": OLD % site["port"]}],
+                 health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^new", "retries": 0}])
+    assert result["failed"] and "previous config restored and healthy" in result["msg"], result["msg"]
+    assert serves(site) == "new" and int(new_pid.read_text()) == master
+
+
+@root_only
+def test_check_mode_leaves_no_log_or_pid_file_behind(site, tmp_path):
+    logs = tmp_path / "var-log"
+    logs.mkdir()
+    site_conf = ('server {\n    listen 127.0.0.1:%d;\n    access_log %s/shop-access.log;\n'
+                 '    error_log %s/shop-error.log;\n    return 200 "new\\n";\n}\n' % (site["port"], logs, logs))
+    result = deploy.run(settings(site, [{"dest": str(site["link"]), "content": site_conf}]),
+                        deploy.subprocess_runner, check_mode=True)
+    assert not result["failed"] and result["nginx_test"]["rc"] == 0, result["msg"]
+    assert os.listdir(logs) == []
+    assert site["target"].read_text() == OLD % site["port"]
+
+
+def test_another_playbook_recovers_a_killed_run_then_deploys_its_own_change(site):
+    proc = _deploy_in_a_process(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}], _slow_check(site))
+    _wait_for_state(site, "reloaded")
+    proc.kill()
+    proc.wait(timeout=10)
+    # Another playbook: its own new site, and a health check only that new site can answer.
+    port = free_port()
+    blog = site["dir"] / "conf.d" / "blog.conf"
+    result = run(site, [{"dest": str(blog), "content": 'server { listen 127.0.0.1:%d; return 200 "blog"; }\n' % port}],
+                 health_checks=[{"url": "http://127.0.0.1:%d/" % port, "body_regex": "blog", "retries": 0}])
+    assert not result["failed"], result["msg"]
+    assert re.match(r"recovered the deploy of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC that was interrupted after its "
+                    r"reload \(txn-[^)]+\): restored %s, and reloaded nginx onto them" % re.escape(str(site["target"])),
+                    result["msg"]), result["msg"]
+    assert result["warnings"] == [result["msg"]]
+    assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+    assert [h["ok"] for h in result["health"]] == [True] and blog.exists()
+
+
+KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7SecretKeyBody\n" \
+      "-----END PRIVATE KEY-----\n"
+HTPASSWD = "deploy:$apr1$Zx9Q1w2E$SecretHashValue123456/\n"
+
+
+def test_no_file_content_in_any_output_not_even_at_vvv_and_diff(tmp_path, ansible_env, site):
+    tasks = """
+    - preflight.nginx.nginx_deploy:
+        files:
+          - {dest: "%(dir)s/ssl/shop.key", content: "%(key)s", mode: "0600"}
+          - {dest: "%(dir)s/htpasswd", content: "%(htpasswd)s"}
+          - {dest: "%(dir)s/conf.d/private.conf", content: "# PlainButPrivateMarker\\n", no_log: true}
+          - {dest: "%(link)s", content: "server { listen 127.0.0.1:%(port)d; return 200 VisibleMarker; }\\n"}
+        config: %(main)s
+        nginx_binary: %(nginx)s
+        prefix: %(dir)s
+        reload_method: signal
+        probe_backends: none
+        backup_dir: %(backups)s
+      diff: true
+""" % dict(site, key=KEY.replace("\n", "\\n"), htpasswd=HTPASSWD.replace("\n", "\\n").replace("$", "$"))
+    rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-vvv",))
+    assert rc == 0, results
+    output = json.dumps(results)
+    assert "module_args" in output and "VisibleMarker" in output  # the diff of the ordinary file is shown
+    for secret in ("SecretKeyBody", "SecretHashValue", "PlainButPrivateMarker"):
+        assert secret not in output, secret
+    diffs = {d["after_header"]: d["after"] for d in results[0]["diff"]}
+    assert diffs[str(site["dir"] / "ssl" / "shop.key")].startswith("(content not shown: it looks like a secret")
+    assert diffs[str(site["dir"] / "conf.d" / "private.conf")] == "(content not shown: no_log is set for this file)\n"
+    assert (site["dir"] / "ssl" / "shop.key").read_text() == KEY
+    assert (site["dir"] / "htpasswd").read_text() == HTPASSWD
+
+
+@root_only
+def test_check_mode_removes_its_staged_copy_on_sigterm_and_after_a_kill(site, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code = ("import json, sys\nsys.path.insert(0, %r)\n"
+            "from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy\n"
+            "s = deploy.Settings(**json.loads(sys.argv[1]))\n"
+            "try:\n    print(json.dumps(deploy.run(s, deploy.subprocess_runner, check_mode=True)))\n"
+            "except deploy.Stopped as exc:\n    print(json.dumps({'stopped': str(exc)}))\n" % COLLECTIONS)
+    options = dict(files=[{"dest": str(site["link"]), "content": NEW % site["port"]}], config=str(site["main"]),
+                   prefix=str(site["dir"]), nginx_binary=_slow_nginx(tmp_path, site), probe="none",
+                   backup_dir=str(site["backups"]))
+    env = dict(os.environ, TMPDIR=str(scratch))
+
+    def start():
+        proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(options)],
+                                stdout=subprocess.PIPE, text=True, env=env)
+        assert _wait_for(lambda: any(p.name.startswith("preflight-gate-") for p in scratch.iterdir()))
+        time.sleep(0.5)  # in its (slow) nginx -t now
+        return proc
+
+    proc = start()
+    proc.send_signal(signal.SIGTERM)
+    out, _err = proc.communicate(timeout=30)
+    assert "check mode was interrupted" in json.loads(out)["stopped"]
+    assert list(scratch.iterdir()) == []
+    proc = start()
+    proc.kill()  # nothing can clean up after SIGKILL: the next check-mode run does
+    proc.wait(timeout=10)
+    assert list(scratch.iterdir())
+    os.environ["TMPDIR"], previous = str(scratch), os.environ.get("TMPDIR")
+    tempfile.tempdir = None
+    try:
+        deploy.run(settings(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}]),
+                   deploy.subprocess_runner, check_mode=True)
+    finally:
+        if previous is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = previous
+        tempfile.tempdir = None
+    time.sleep(3.5)  # the killed run's nginx -t sleeps on; its copy is gone all the same
+    assert list(scratch.iterdir()) == []
+
+
+# --- truthful messages ------------------------------------------------------------------------------------
+
+@root_only
+def test_the_space_check_counts_what_is_written_where_and_says_read_only(site, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=False).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        (small / "nginx.conf").write_text("events {}\nhttp {}\n")
+        (small / "site.conf").write_text("# old\n")
+        options = dict(config=str(small / "nginx.conf"), nginx_test=False, probe="none", reload_method="signal",
+                       pid_file=str(tmp_path / "no.pid"), backup_dir=str(tmp_path / "b"))
+        files = [{"dest": str(small / "site.conf"), "content": "# new, 140 bytes or so\n"}]
+        # 256 KiB free is plenty for a small file (the snapshot is on another file system): no space refusal.
+        result = deploy.run(deploy.Settings(files=files, **options), deploy.subprocess_runner)
+        assert result["msg"].startswith("rolled back: reload failed: nginx is not running"), result["msg"]
+        subprocess.run(["mount", "-o", "remount,ro", str(small)], check=True)
+        with pytest.raises(deploy.Stopped, match="the file system of %s is mounted read-only, and the deploy must "
+                                                 "write there: the new files, staged beside the live ones$"
+                                                 % re.escape(str(small))):
+            deploy.run(deploy.Settings(files=files, **options), deploy.subprocess_runner)
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
+def test_after_a_rollback_only_the_checks_the_old_config_can_answer_run(site):
+    port = free_port()
+    files = [{"dest": str(site["dir"] / "conf.d" / "blog.conf"),
+              "content": 'server { listen 127.0.0.1:%d; return 200 "blog"; }\n' % port}]
+    checks = [{"url": "http://127.0.0.1:%d/" % site["port"], "retries": 0},
+              {"url": "http://127.0.0.1:%d/" % port, "body_regex": "not what it says", "retries": 0}]
+    result = run(site, files, health_checks=checks)
+    assert result["failed"] and result["msg"].startswith("rolled back: health check failed"), result["msg"]
+    assert "previous config restored and healthy (health checks left out after the rollback: GET " \
+           "http://127.0.0.1:%d/ (the previous config listens on no port %d))" % (port, port) in result["msg"]
+    assert [h["ok"] for h in result["health"]] == [True, False]  # point 14: the checks that ran are in the result

@@ -192,6 +192,7 @@ def prepare(files, config, allow_outside=False):
             except ValueError as exc:
                 raise InputError("files[%d] (%s): %s" % (number, dest, exc)) from None
         prepared.append({"dest": dest, "path": path, "state": state, "data": data, "mode": mode or None,
+                         "no_log": bool(item.get("no_log")),
                          "link": str(item["link"]) if state == "link" else None,
                          "uid": _owner_id(item.get("owner"), "owner", number),
                          "gid": _owner_id(item.get("group"), "group", number)})
@@ -269,8 +270,24 @@ def write(entry, root=None, source_dir=None):
         os.chmod(path, mode)
 
 
+# Private keys and password hashes (htpasswd: apr1, bcrypt, SHA, crypt) are never shown, not even in --diff.
+_SECRET = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|^[^:\s#]+:(\$apr1\$|\$2[abxy]?\$|\{SHA\}|\$[156]\$)",
+                     re.MULTILINE)
+
+
+def _hidden(entry, data):
+    """Why the bytes of a file must not be shown (None: they may be)."""
+    if entry.get("no_log"):
+        return "no_log is set for this file"
+    if data and _SECRET.search(data):
+        return "it looks like a secret (a private key or password hashes)"
+    return None
+
+
 def file_diffs(settings, paths):
-    """Before and after of each file about to change, as Ansible's --diff shows them (---/+++ lines)."""
+    """Before and after of each file about to change, as Ansible's --diff shows them (---/+++ lines).
+
+    A file marked no_log, or whose old or new bytes look like a secret, shows a note instead."""
     diffs = []
     for entry in settings.files:
         if entry["path"] not in paths:
@@ -285,6 +302,10 @@ def file_diffs(settings, paths):
             except OSError:
                 before = b""
         after = ("-> %s\n" % entry["link"]).encode() if entry["state"] == "link" else entry["data"] or b""
+        why = _hidden(entry, before) or _hidden(entry, after)
+        if why:
+            before = after = ("(content not shown: %s)\n" % why).encode()
+            before = b"" if not os.path.lexists(path) else before
         diffs.append({"before_header": entry["dest"], "after_header": entry["dest"],
                       "before": before.decode("utf-8", "replace"), "after": after.decode("utf-8", "replace")})
     return diffs
@@ -319,12 +340,17 @@ def _blocking(report, fail_on):
     return [f for f in report.findings if at_least(f.severity, fail_on)]
 
 
-def reload(settings, run_command):
-    """Reload nginx and wait until only its new workers take connections."""
-    binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
-    master, pid_file = nginx_process.find_master(settings.config, settings.prefix, settings.pid_file, binary)
-    if master is None:
-        raise StepFailed("reload", nginx_process.not_running(pid_file))
+def reload(settings, run_command, master=None):
+    """Reload nginx and wait until only its new workers take connections.
+
+    ``master`` is the master found from the live configuration before the swap: a new config may
+    move the pid file (the ``pid`` directive), and nginx writes it there only once it has reloaded.
+    """
+    if master is None or not nginx_process.is_alive(master) or not nginx_process.is_nginx_master(master):
+        binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
+        master, pid_file = nginx_process.find_master(settings.config, settings.prefix, settings.pid_file, binary)
+        if master is None:
+            raise StepFailed("reload", nginx_process.not_running(pid_file))
     try:
         nginx_process.reload(master, settings.reload_method, settings.service, settings.reload_timeout, run_command)
     except nginx_process.ReloadError as exc:
@@ -344,12 +370,13 @@ def _fresh_scratch(settings):
     os.mkdir(folder, 0o700)
 
 
-def health(settings, run_command):
-    """Run every health check; raises StepFailed on the first that fails."""
-    results = []
-    for check in settings.health_checks:
-        options = {key: value for key, value in check.items() if key in CHECK_OPTIONS and value is not None}
-        spec = http_probe.CheckSpec(curl=settings.curl, workdir=_scratch(settings), **options)
+def health(settings, run_command, checks=None, into=None):
+    """Run the health checks (``checks``, by default all); raises StepFailed on the first that fails.
+
+    Each result is appended to ``into`` as it comes, so a failed check is in the result too."""
+    results = [] if into is None else into
+    for check in settings.health_checks if checks is None else checks:
+        spec = _spec(settings, check)
         result = http_probe.run(spec, run_command)
         shown = addresses.redact(spec.url)  # never a password in a result or a message
         results.append({"url": shown, "ok": result["ok"], "status": result["status"],
@@ -358,6 +385,30 @@ def health(settings, run_command):
             raise StepFailed("health check", "%s %s after %d attempt%s: %s" % (
                 spec.method, shown, result["attempts"], "" if result["attempts"] == 1 else "s", result["error"]))
     return results
+
+
+def _spec(settings, check):
+    options = {key: value for key, value in check.items() if key in CHECK_OPTIONS and value is not None}
+    return http_probe.CheckSpec(curl=settings.curl, workdir=_scratch(settings), **options)
+
+
+def _answerable(settings):
+    """(checks the restored config can answer, [why each other one is left out]).
+
+    A check aimed at a port the previous config does not listen on asks about a server only the
+    new config had: after a rollback it could only fail, and would call a healthy rollback unhealthy."""
+    ports = {item.get("port") for item in _facts(settings).get("listen", ())}
+    kept, left_out = [], []
+    for check in settings.health_checks:
+        spec = _spec(settings, check)
+        if not spec.unix_socket:
+            port = http_probe.target_of(spec).rsplit(":", 1)[-1]
+            if port.isdigit() and ports and int(port) not in ports:
+                left_out.append("%s %s (the previous config listens on no port %s)"
+                                % (spec.method, addresses.redact(spec.url), port))
+                continue
+        kept.append(check)
+    return kept, left_out
 
 
 def _facts(settings):
@@ -383,13 +434,26 @@ def run(settings, run_command, check_mode=False):
     result = {"changed": False, "failed": False, "ok": True, "msg": "", "recovered": [], "changing": [], "changes": [],
               "findings": [], "probes": [], "health": [], "steps": [], "snapshot": None}
     if check_mode:
-        return _run(settings, run_command, result, check_mode=True)
+        try:
+            with _interrupts_raise():  # so that the staged copy is removed on SIGTERM and SIGHUP too
+                return _run(settings, run_command, result, check_mode=True)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            raise Stopped("check mode was interrupted (%s); its staged copy is removed" % (exc or "Ctrl-C")) from None
     with _host_lock(settings), _interrupts_raise():
         left = preview.clean_up(os.path.join(settings.backup_dir, "scratch"))  # before its folder goes
         result["recovered"].extend("(%s)" % what for what in left)
         _fresh_scratch(settings)
         _unstage(settings, {})  # what a run killed while staging left beside the live files
-        return _run(settings, run_command, result)
+        try:
+            _run(settings, run_command, result)
+        except Stopped as exc:
+            if not result.get("recovery"):
+                raise
+            result.update(failed=True, msg="stopped before changing anything more: %s" % exc)
+    if result.get("recovery"):  # said where every user sees it, not only in the result
+        result.setdefault("warnings", []).append(result["recovery"])
+        result["msg"] = result["recovery"] + ("; then " + result["msg"] if result["msg"] else "")
+    return result
 
 
 def instance_lock_path(config):
@@ -613,7 +677,7 @@ def _staged_deploy(settings, run_command, result, step, before):
         step("validation")
         report, result["probes"] = validate(settings, mapping)
         if settings.nginx_test:
-            report.add(_staged_nginx_test(settings, mapping, result))
+            report.add(_staged_nginx_test(settings, mapping, result, report))
         result["findings"] = [f.as_dict() for f in report.findings]
         _blocked_by(report, settings)
         result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
@@ -645,10 +709,10 @@ def _staged_deploy(settings, run_command, result, step, before):
         step("reload")
         transaction.mark(settings.backup_dir, "reloading")
         reloaded = True
-        reload(settings, run_command)
+        reload(settings, run_command, generation and generation[0])
         transaction.mark(settings.backup_dir, "reloaded")
         step("health check")
-        result["health"] = health(settings, run_command)
+        health(settings, run_command, into=result["health"])
         step("commit")
         transaction.commit(settings.backup_dir, settings.keep)
     except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
@@ -683,10 +747,10 @@ def _in_place(settings, run_command, result, step, before):
         step("reload")
         transaction.mark(settings.backup_dir, "reloading")
         reloaded = True
-        reload(settings, run_command)
+        reload(settings, run_command, generation and generation[0])
         transaction.mark(settings.backup_dir, "reloaded")
         step("health check")
-        result["health"] = health(settings, run_command)
+        health(settings, run_command, into=result["health"])
         step("commit")
         transaction.commit(settings.backup_dir, settings.keep)
     except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
@@ -848,34 +912,72 @@ def _recover(settings, run_command, result, journal):
         restored = transaction.rollback(settings.backup_dir)
     except (OSError, transaction.TransactionError) as exc:
         raise Stopped("recovering the unfinished transaction %s failed: %s" % (journal.get("name"), exc)) from exc
-    result["recovered"] = restored or ["(all files were intact)"]
+    result["recovered"] = list(restored) or ["(all files were intact)"]
     result["changed"] = True
-    if journal.get("state") in ("reloading", "reloaded"):
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(journal.get("started") or 0))
+    reloaded = journal.get("state") in ("reloading", "reloaded")
+    if reloaded:
+        # Only a reload: the restored files were live and healthy before that run; this run's own
+        # health checks are for its own change, judged after its own reload.
         try:
             reload(settings, run_command)
-            health(settings, run_command)
         except StepFailed as failure:
-            raise Stopped("restored the files of the unfinished transaction %s, but nginx is not healthy on "
-                          "them: %s" % (journal.get("name"), failure)) from None
+            raise Stopped("restored the files of the deploy of %s that was interrupted after its reload (%s), but "
+                          "reloading nginx onto them failed: %s" % (when, journal.get("name"), failure)) from None
         result["recovered"].append("(nginx reloaded onto the restored files)")
+    result["recovery"] = "recovered the deploy of %s that was interrupted %s its reload (%s): %s%s" % (
+        when, "after" if reloaded else "before", journal.get("name"),
+        "restored %s" % ", ".join(restored) if restored else "its files were intact",
+        ", and reloaded nginx onto them" if reloaded else "")
 
 
 def _check_space(settings, paths):
-    """Refuse to start when a file system cannot hold the new files next to the old ones."""
+    """Refuse to start where a file system is read-only or cannot hold what the deploy writes there.
+
+    What is written, by file system: each new file staged beside the one it replaces (the old one
+    stays as a hard link for the rollback: no space); in the backup directory, the snapshot's copy
+    of each file replaced, the staged copy of the configuration folder that is validated, and the
+    reserve that lets a rollback run on a full disk.
+    """
     needed = {}
+
+    def need(directory, label, size):
+        directory = _nearest_dir(directory)
+        entry = needed.setdefault(os.stat(directory).st_dev, [directory, {}])
+        entry[1][label] = entry[1].get(label, 0) + size
+
     for entry in settings.files:
-        if entry["path"] in paths and entry["data"] is not None:
-            directory = os.path.dirname(entry["path"])
-            while not os.path.isdir(directory):
-                directory = os.path.dirname(directory)
-            device = os.stat(directory).st_dev
-            needed.setdefault(device, [directory, 0])[1] += len(entry["data"])
-    for directory, size in needed.values():
+        if entry["path"] in paths:
+            need(os.path.dirname(entry["path"]), "the new files, staged beside the live ones",
+                 len(entry["data"]) if entry["data"] is not None else 0)
+            if os.path.isfile(entry["path"]) and not os.path.islink(entry["path"]):
+                need(settings.backup_dir, "the snapshot's copies of the files they replace",
+                     os.path.getsize(entry["path"]))
+    need(settings.backup_dir, "the rollback's reserve", 65536 + 4 * 512 * (len(paths) + 1))
+    if settings.nginx_test:
+        need(settings.backup_dir, "the staged copy of the configuration folder that is validated",
+             _tree_size(os.path.dirname(os.path.abspath(settings.config)), settings.backup_dir))
+    for directory, parts in needed.values():
         info = os.statvfs(directory)
+        if info.f_flag & os.ST_RDONLY:
+            raise Stopped("the file system of %s is mounted read-only, and the deploy must write there: %s"
+                          % (directory, "; ".join(parts)))
         free = info.f_bavail * info.f_frsize
-        if free < 2 * size + 1024 * 1024:
-            raise Stopped("not enough space on the file system of %s: %d bytes free, the new files need %d "
-                          "(and as much again for the snapshot)" % (directory, free, size))
+        total = sum(parts.values())
+        if free < total:
+            raise Stopped("not enough space on the file system of %s: %d bytes free, the deploy needs %d there (%s)"
+                          % (directory, free, total, "; ".join("%s: %d" % item for item in parts.items() if item[1])))
+
+
+def _tree_size(folder, skip):
+    skip = os.path.realpath(skip)
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(root, d)) != skip]
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
 
 
 def _roll_back(settings, run_command, result, failure, reloaded, step, generation=None):
@@ -896,16 +998,20 @@ def _roll_back(settings, run_command, result, failure, reloaded, step, generatio
         # loaded, only a reload puts the restored files live again.
         outside = "; nginx had been reloaded by something else during the deploy, so the rollback reloaded it too"
         reloaded = True
+    left_out = []
     if reloaded:
         try:
-            reload(settings, run_command)
-            health(settings, run_command)
+            reload(settings, run_command, generation and generation[0])
+            checks, left_out = _answerable(settings)
+            health(settings, run_command, checks)
             outcome = "healthy"
         except StepFailed as again:
             outcome = "NOT healthy: %s" % again
     said = " and healthy" if outcome == "healthy" else ", " + outcome
     if outside:
         said = "%s: %s" % (outside, outcome)
+    if left_out:
+        said += " (health checks left out after the rollback: %s)" % "; ".join(left_out)
     result.update(failed=True, changed=False, msg="rolled back: %s; previous config restored%s (rollback took "
                   "%.2f s)" % (failure, said, time.monotonic() - rollback_started))
 
@@ -935,10 +1041,26 @@ def _unchanged(settings, run_command, result, step):
         return result
     step("health check")
     try:
-        result["health"] = health(settings, run_command)
+        health(settings, run_command, into=result["health"])
     except StepFailed as failure:
         result.update(failed=True, msg=str(failure))
     return result
+
+
+_CHECK_STAGE = "preflight-gate-"
+
+
+def _sweep_stages():
+    """Remove the staged copies of check-mode runs that were killed (SIGKILL leaves no way to clean up):
+    each is named after its process, and a process that is gone needs its copy no more."""
+    folder = tempfile.gettempdir()
+    for name in os.listdir(folder):
+        if not name.startswith(_CHECK_STAGE):
+            continue
+        pid = name[len(_CHECK_STAGE):].split("-", 1)[0]
+        path = os.path.join(folder, name)
+        if pid.isdigit() and not nginx_process.is_alive(int(pid)) and os.lstat(path).st_uid == os.geteuid():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _staged(settings, result, step):
@@ -949,12 +1071,13 @@ def _staged(settings, result, step):
     includes and sites-enabled links included), and every other path live.
     """
     step("staged validation")
-    stage = tempfile.mkdtemp(prefix="preflight-gate-")
+    _sweep_stages()
+    stage = tempfile.mkdtemp(prefix="%s%d-" % (_CHECK_STAGE, os.getpid()))
     try:
         mapping = _stage_view(settings, result["changing"], os.path.join(stage, "conf"))
         report, _probes = validate(settings, mapping, probe=False)
         if settings.nginx_test:
-            report.add(_staged_nginx_test(settings, mapping, result))
+            report.add(_staged_nginx_test(settings, mapping, result, report))
         result["findings"] = [f.as_dict() for f in report.findings]
         result["changes"] = backends.semantic_diff(_facts(settings), facts.model_facts(report.model))
         blocking = _blocking(report, settings.fail_on)
@@ -970,7 +1093,34 @@ def _staged(settings, result, step):
 _IN_PLACE = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || exit 97; shift 2; done; shift; exec "$@"'
 
 
-def _staged_nginx_test(settings, mapping, result):
+def _files_nginx_t_creates(settings, report):
+    """The files nginx -t opens for writing (and so creates): the pid file, the error and access
+    logs of the tree, nginx's compiled-in defaults; as nginx sees them (None in their place
+    when they cannot be worked out)."""
+    binary = shutil.which(settings.nginx_binary) or settings.nginx_binary
+    built = nginx_process.compiled_paths(binary)
+    prefix = settings.prefix or built.get("prefix") or os.path.dirname(os.path.abspath(settings.config))
+    paths = {built.get("pid-path"), built.get("error-log-path"), built.get("http-log-path")}
+    for directive in report.config.walk() if report.config is not None else ():
+        if directive.name in ("pid", "error_log", "access_log") and directive.args:
+            path = directive.args[0]
+            if path == "off" or path.startswith(("syslog:", "memory:", "stderr", "/dev/")) or "$" in path:
+                continue
+            paths.add(path if os.path.isabs(path) else os.path.join(prefix, path))
+    return {path for path in paths if path}
+
+
+def _remove_what_nginx_t_made(before, candidates):
+    """nginx -t creates its pid file and logs (empty) where they did not exist: remove those again,
+    so that a test leaves nothing behind (an empty pid file at a new path would pass for a stopped
+    nginx)."""
+    for path in candidates - before:
+        with contextlib.suppress(OSError):
+            if os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) == 0:
+                os.unlink(path)
+
+
+def _staged_nginx_test(settings, mapping, result, report=None):
     """nginx -t on the staged files, seen by nginx at their live paths; findings, or a note why not."""
     unshare = shutil.which("unshare")
     if os.geteuid() != 0 or unshare is None:
@@ -982,8 +1132,13 @@ def _staged_nginx_test(settings, mapping, result):
         if os.path.exists(live) and os.path.lexists(staged):  # a file removed outside the folder stays visible
             pairs += [staged, live]
     wrapper = [unshare, "--mount", "--propagation", "private", "sh", "-c", _IN_PLACE, "sh"] + pairs + ["--"]
-    nginx_result, findings = engine.run_nginx_test(settings.config, settings.prefix, settings.nginx_binary,
-                                                   wrapper=wrapper)
+    candidates = _files_nginx_t_creates(settings, report) if report is not None else set()
+    before = {path for path in candidates if os.path.lexists(path)}
+    try:
+        nginx_result, findings = engine.run_nginx_test(settings.config, settings.prefix, settings.nginx_binary,
+                                                       wrapper=wrapper)
+    finally:
+        _remove_what_nginx_t_made(before, candidates)
     result["nginx_test"] = {"ran": nginx_result.get("ran", False), "rc": nginx_result.get("rc"),
                             "in_place": True}
     return findings

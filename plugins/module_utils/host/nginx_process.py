@@ -19,13 +19,18 @@ import time
 from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
 
 
-def compiled_pid_path(binary):
+def compiled_paths(binary):
+    """What ``nginx -V`` says it was built with: {"prefix": ..., "pid-path": ..., "error-log-path": ...}."""
     try:
         output = subprocess.run([binary, "-V"], capture_output=True, timeout=30, check=False).stderr
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(rb"--pid-path=(\S+)", output)
-    return match.group(1).decode() if match else None
+        return {}
+    return {match.group(1).decode(): match.group(2).decode()
+            for match in re.finditer(rb"--(prefix|pid-path|error-log-path|http-log-path)=(\S+)", output)}
+
+
+def compiled_pid_path(binary):
+    return compiled_paths(binary).get("pid-path")
 
 
 def pid_file_of(config_path, prefix, binary):
