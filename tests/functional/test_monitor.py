@@ -103,7 +103,7 @@ def reload(live):
 
 def test_healthy_host_is_quiet(live, capsys):
     text, log = run(live, capsys)
-    assert sample(text, "config_findings", rule="unspecified-connect-address", severity="error") == 0
+    assert sample(text, "config_findings", rule="unspecified-connect-address", level="error") == 0
     assert sample(text, "upstream_members_up", upstream="shop") == 1
     assert sample(text, "listen_held", socket="127.0.0.1:%d" % live["port"]) == 1
     assert sample(text, "check_up", check="home", url="http://127.0.0.1:%d/" % live["port"]) == 1
@@ -116,7 +116,7 @@ def test_config_new_error_finding_is_logged_with_file_line_and_rule(live, capsys
     live["site"].write_text(live["site"].read_text().replace("server 127.0.0.1:%d;" % live["backend"].port,
                                                              "server 0:80;"))
     text, log = run(live, capsys)
-    assert sample(text, "config_findings", rule="unspecified-connect-address", severity="error") == 1
+    assert sample(text, "config_findings", rule="unspecified-connect-address", level="error") == 1
     line = [x for x in log if "unspecified-connect-address" in x]
     link = live["dir"] / "sites-enabled" / "shop"  # nginx reads the site through its link
     assert len(line) == 1 and line[0].startswith("preflight-nginx-monitor: finding unknown -> error: %s:2: "
@@ -126,7 +126,7 @@ def test_config_new_error_finding_is_logged_with_file_line_and_rule(live, capsys
     assert not [x for x in log if "unspecified-connect-address" in x]
     live["site"].write_text(SITE % {"backend": live["backend"].port, "port": live["port"]})
     text, log = run(live, capsys)
-    assert sample(text, "config_findings", rule="unspecified-connect-address", severity="error") == 0
+    assert sample(text, "config_findings", rule="unspecified-connect-address", level="error") == 0
     assert [x for x in log if "unspecified-connect-address" in x and "finding error -> gone" in x]
 
 
@@ -134,7 +134,7 @@ def test_config_falls_back_to_the_files_when_nginx_T_fails(live, capsys):
     live["site"].write_text(live["site"].read_text() + "server {\n    listen 127.0.0.1:1;\n")
     text, log = run(live, capsys)
     assert sample(text, "config_nginx_dump_ok") == 0
-    assert sample(text, "config_findings", rule="syntax-error", severity="error") == 1
+    assert sample(text, "config_findings", rule="syntax-error", level="error") == 1
     assert any("config unknown -> failed: nginx -T" in x and "reading %s instead" % live["main"] in x for x in log), log
     assert sample(text, "check_up", check="home", url="http://127.0.0.1:%d/" % live["port"]) == 1
 
@@ -234,13 +234,13 @@ def test_env_file_bad_endpoint_and_malformed_file(live, capsys):
     broken = live["tmp"] / "broken.env"
     broken.write_text("OK=1\nthis is not an assignment\n")
     text, log = run(live, capsys, env_files=[str(good), str(broken), str(live["tmp"] / "missing.env")])
-    assert sample(text, "env_findings", severity="error") == 0
+    assert sample(text, "env_findings", level="error") == 0
     assert sample(text, "env_files_unreadable") == 2
     assert any("env-file unknown -> unreadable: %s:2: expected KEY=value" % broken in x for x in log), log
     assert any("missing.env" in x and "cannot read" in x for x in log), log
     good.write_text("LISTEN_ADDR=0.0.0.0:8080\nPAYMENT_URL=http://0:9000/\n")
     text, log = run(live, capsys, env_files=[str(good), str(broken), str(live["tmp"] / "missing.env")])
-    assert sample(text, "env_findings", severity="error") == 1
+    assert sample(text, "env_findings", level="error") == 1
     line = [x for x in log if x.startswith("preflight-nginx-monitor: env unknown -> error: %s:2: PAYMENT_URL" % good)]
     assert line and "0.0.0.0" in line[0], log
     assert sample(text, "monitor_check_ok", check="config") == 1

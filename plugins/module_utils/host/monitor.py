@@ -196,7 +196,7 @@ def check_config(run, cache):
                 FILE=finding["file"] or "", LINE=str(finding["line"] or ""), RULE=finding["rule"])
     for (rule, severity), count in sorted(counts.items()):
         run.metrics.add("config_findings", "Findings of the engine on the live configuration, per rule and "
-                        "severity.", {"rule": rule, "severity": severity}, count)
+                        "severity.", {"rule": rule, "level": severity}, count)
     run.metrics.add("config_files", "Files in the live configuration.", {}, len(summary["files"]))
     return summary
 
@@ -422,7 +422,7 @@ def check_env(run):
                           LINE=str(result["line"]), RULE=problem["code"])
     for severity, count in sorted(counts.items()):
         run.metrics.add("env_findings", "Endpoint variables of the watched env files that no client can use "
-                        "(bind/connect model of env_check).", {"severity": severity}, count)
+                        "(bind/connect model of env_check).", {"level": severity}, count)
     run.metrics.add("env_files_unreadable", "Watched env files that could not be read or parsed.", {}, unreadable)
 
 
