@@ -264,3 +264,71 @@ def test_http_check_down_and_alert_command_gets_the_change(live, capsys, tmp_pat
     finding = [a for a in alerts if a.get("PREFLIGHT_RULE") == "unspecified-connect-address"]
     assert finding and finding[0]["PREFLIGHT_FILE"] == str(live["dir"] / "sites-enabled" / "shop")
     assert finding[0]["PREFLIGHT_LINE"] == "7"
+
+
+class Hanging:
+    """A socket that never answers: its accept queue is full (listen(0) plus one connection nobody
+    accepts), so a new connection's SYN is dropped and connect() waits until it gives up."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.filler = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+
+    def close(self):
+        self.filler.close()
+        self.sock.close()
+
+
+def test_run_stays_within_budget_with_500_members_and_10_hanging(live, capsys):
+    up = [Backend(backlog=4) for _ in range(245)]
+    refused = [socket.socket() for _ in range(245)]  # bound, not listening: connections are refused
+    for sock in refused:
+        sock.bind(("127.0.0.1", 0))
+    hanging = [Hanging() for _ in range(10)]
+    try:
+        members = ["127.0.0.1:%d" % b.port for b in up] + ["127.0.0.1:%d" % s.getsockname()[1] for s in refused] + \
+                  ["127.0.0.1:%d" % h.port for h in hanging]
+        (live["dir"] / "conf.d" / "big.conf").write_text(
+            "upstream big {\n%s}\nserver {\n    listen 127.0.0.1:%d;\n    location / { proxy_pass http://big; }\n}\n"
+            % ("".join("    server %s;\n" % m for m in members), free_port()))
+        started = time.monotonic()
+        # Probes that would wait 60 s each, in a run whose interval is 5 s (budget: 4 s).
+        text, log = run(live, capsys, interval=5, probe_timeout=60, probe_concurrency=32,
+                        enabled=["config", "backends"])
+        elapsed = time.monotonic() - started
+        assert elapsed < 5, elapsed
+        assert sample(text, "backend_probes_cut_short") == 10
+        assert sample(text, "upstream_members", upstream="big") == 490
+        assert sample(text, "upstream_members_up", upstream="big") == 245
+        cut = [x for x in log if x.startswith("preflight-nginx-monitor: backends unknown -> cut-short: 10 probes")]
+        assert cut, log
+        assert all("127.0.0.1:%d" % h.port in cut[0] for h in hanging)
+        assert not any("127.0.0.1:%d" % b.port in cut[0] for b in up)
+        assert sample(text, "monitor_run_duration_seconds") < 5
+    finally:
+        for item in up + hanging + refused:
+            item.close()
+
+
+def test_unchanged_config_is_not_parsed_again(live, capsys, monkeypatch):
+    text, _log = run(live, capsys)
+    assert sample(text, "config_cache_hit") == 0
+    calls = []
+    original = monitor.nginx_dump
+    monkeypatch.setattr(monitor, "nginx_dump", lambda *a, **k: calls.append(1) or original(*a, **k))
+    text, _log = run(live, capsys)
+    assert sample(text, "config_cache_hit") == 1 and calls == []
+    assert sample(text, "upstream_members_up", upstream="shop") == 1  # the checks run on the cached summary
+    live["site"].write_text(live["site"].read_text() + "# a comment changes the content\n")
+    text, _log = run(live, capsys)
+    assert sample(text, "config_cache_hit") == 0 and calls == [1]
+    # A new file where an include looks is a change too, though no file read before changed.
+    text, _log = run(live, capsys)
+    assert sample(text, "config_cache_hit") == 1 and calls == [1]
+    (live["dir"] / "conf.d" / "new.conf").write_text("upstream spare { server 0:80; }\n")
+    text, _log = run(live, capsys)
+    assert sample(text, "config_cache_hit") == 0 and calls == [1, 1]
+    assert sample(text, "config_findings", rule="unspecified-connect-address", level="error") == 1

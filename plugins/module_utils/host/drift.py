@@ -10,7 +10,7 @@ import os
 from ansible_collections.preflight.nginx.plugins.module_utils.host import transaction
 
 
-def _sha256(path):
+def sha256_of(path):
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(65536), b""):
@@ -23,7 +23,7 @@ def live_state(path):
     if os.path.islink(path) or not os.path.isfile(path):
         return None
     try:
-        return _sha256(path)
+        return sha256_of(path)
     except OSError as exc:
         return ("unreadable", exc.strerror or str(exc))
 
