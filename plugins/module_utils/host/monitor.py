@@ -275,6 +275,7 @@ def probe_all(targets, timeout, concurrency, deadline):
         if key not in seen:
             seen.add(key)
             pending.append((key, target))
+    pending.reverse()  # taken from the end: in the configuration's order
     results = {}
     lock = threading.Lock()
     done = threading.Event()
@@ -284,7 +285,7 @@ def probe_all(targets, timeout, concurrency, deadline):
             with lock:
                 if not pending:
                     return
-                key, target = pending.pop(0)
+                key, target = pending.pop()
             left = deadline - time.monotonic()
             if left <= 0:
                 error = CUT
@@ -605,7 +606,8 @@ def _read_json(path):
 
 
 def _write_json(path, data):
-    transaction.write_atomic(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode(), 0o600)
+    # No indent: json's C encoder only runs without one (a 5,000-server state is 30,000 entries).
+    transaction.write_atomic(path, (json.dumps(data, sort_keys=True) + "\n").encode(), 0o600)
 
 
 def main(argv=None):

@@ -10,7 +10,10 @@ NAMESPACE = "preflight_nginx_"
 
 
 def _label(value):
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    value = str(value)
+    if "\\" in value or '"' in value or "\n" in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return value
 
 
 def _number(value):
@@ -25,30 +28,29 @@ class Metrics:
     """Gauges by name, each with its help text once, samples in the order they were added."""
 
     def __init__(self):
-        self.families = {}  # name -> (help, [(labels, value)])
+        self.families = {}  # name -> (help, {rendered labels: value})
 
     def add(self, name, help_text, labels, value):
-        name = NAMESPACE + name
-        family = self.families.setdefault(name, (help_text, []))
-        family[1].append((dict(labels), value))
+        family = self.families.get(NAMESPACE + name)
+        if family is None:
+            family = self.families[NAMESPACE + name] = (help_text, {})
+        # Rendered once here: a 5,000-server host writes some 17,000 samples per run.
+        rendered = ",".join('%s="%s"' % (key, _label(labels[key])) for key in sorted(labels))
+        # One sample per label set (the first), or node-exporter refuses the whole file.
+        family[1].setdefault(rendered, value)
 
     def samples(self, name):
-        """{label tuple: value} of one family (for tests and the benchmark)."""
-        family = self.families.get(NAMESPACE + name, ("", []))
-        return {tuple(sorted(labels.items())): value for labels, value in family[1]}
+        """{rendered labels: value} of one family."""
+        return dict(self.families.get(NAMESPACE + name, ("", {}))[1])
 
     def text(self):
         lines = []
         for name, (help_text, samples) in self.families.items():
             lines.append("# HELP %s %s" % (name, help_text.replace("\\", "\\\\").replace("\n", " ")))
             lines.append("# TYPE %s gauge" % name)
-            seen = set()
-            for labels, value in samples:
-                rendered = ",".join('%s="%s"' % (key, _label(val)) for key, val in sorted(labels.items()))
-                if rendered in seen:
-                    continue  # one sample per label set, or node-exporter refuses the whole file
-                seen.add(rendered)
-                lines.append("%s%s %s" % (name, "{%s}" % rendered if rendered else "", _number(value)))
+            for rendered, value in samples.items():
+                lines.append("%s{%s} %s" % (name, rendered, _number(value)) if rendered else
+                             "%s %s" % (name, _number(value)))
         return "\n".join(lines) + "\n"
 
     def write(self, path):
