@@ -1,0 +1,93 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shell scripts, and the shell text inside other files (cron jobs, CI steps, RUN, recipes).
+
+Read line by line, the way a reviewer reads a script: a backslash joins lines,
+``NAME=value`` and ``export NAME=value`` set variables later lines use, and the
+body of a heredoc fed to a shell (``bash <<EOF``, ``ssh host <<'EOF'``) is read
+as commands; other heredocs are data. Exported endpoint-named variables
+(``export BACKEND_URL=...``) are judged by their names, as env files are;
+plain assignments are only followed into the commands that use them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.preflight.nginx.plugins.module_utils import commands
+from ansible_collections.preflight.nginx.plugins.module_utils.endpoint_readers import base
+
+KIND = "shell"
+_SHEBANG = re.compile(r"^#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+)?(?:ba|da|k|z|a)?sh\b")
+_NAMES = (".sh", ".bash", ".ksh", ".zsh", ".bashrc", ".profile", ".bash_profile")
+_HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_FEEDS_SHELL = re.compile(r"(^|[\s;|&(])(sh|bash|dash|ash|zsh|ksh|ssh|docker|kubectl|podman|su)\b")
+
+
+def claims(path, text):
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(_NAMES) or bool(_SHEBANG.match(text[:80]))
+
+
+def read(source):
+    return read_shell(source, source.text, 1, source.variables)
+
+
+def logical_lines(text, first_line=1):
+    """(line number, text) of each logical line: a trailing backslash joins the next."""
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        number = first_line + index
+        line = lines[index]
+        index += 1
+        while line.endswith("\\") and index < len(lines):
+            line = line[:-1] + " " + lines[index].lstrip()
+            index += 1
+        yield number, line
+
+
+def read_shell(source, text, first_line, variables, where=None, judge_exports=True):
+    """The Uses of shell text starting at ``first_line`` of ``source``; ``variables`` are updated."""
+    uses = []
+    variables = variables if variables is not None else {}
+    heredoc = None  # (delimiter, strip tabs, read as commands)
+    for number, line in logical_lines(text, first_line):
+        if heredoc is not None:
+            body = line.lstrip("\t") if heredoc[1] else line
+            if body.strip() == heredoc[0]:
+                heredoc = None
+            elif heredoc[2]:
+                uses.extend(_line_uses(source, number, body, variables, where, judge_exports))
+            continue
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        uses.extend(_line_uses(source, number, line, variables, where, judge_exports))
+        match = _HEREDOC.search(line)
+        if match:
+            before = line[:match.start()]
+            heredoc = (match.group(3), match.group(1) == "-", bool(_FEEDS_SHELL.search(before)))
+    return uses
+
+
+def _line_uses(source, number, line, variables, where, judge_exports):
+    uses = base.command_uses(source, number, line, variables, where)
+    exported = line.lstrip().startswith(("export ", "declare -x "))
+    for name, value in commands.assignments(line):
+        value = base.expand_variables(_unquote(value), variables)
+        if "$(" in value or "`" in value:
+            variables.pop(name, None)  # set by a command's output: nobody knows it here
+            continue
+        variables[name] = value
+        if exported and judge_exports:
+            use = base.variable_use(source, number, name, value, "export %s" % name)
+            if use is not None:
+                uses.append(use)
+    return uses
+
+
+def _unquote(value):
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
