@@ -302,7 +302,20 @@ def _only_variable(text):
 
 def _target(tool, raw, source, variables, host_only=False):
     value, used, unknown = expand(raw, variables)
+    if unknown and "$" not in _authority(value):
+        # "http://${BACKEND}${path}" with BACKEND known: a variable in the path does not change
+        # where the connection goes, so the address is judged with the path cut off.
+        value = value[:len(value) - len(value.split("://", 1)[-1])] + _authority(value)
+        unknown = []
     return Target(tool, value, raw, source, used, unknown, host_only)
+
+
+def _authority(value):
+    """The host[:port] part of a URL or host:port/path (user and password included)."""
+    rest = value.split("://", 1)[1] if "://" in value else value
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    port_then_variable = re.match(r"^([^$]+:[0-9]+)\$", authority)  # http://0:80${path}
+    return port_then_variable.group(1) if port_then_variable else authority
 
 
 def _resolve_targets(tool, value, variables):

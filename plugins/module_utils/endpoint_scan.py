@@ -29,15 +29,21 @@ import re
 from ansible_collections.preflight.nginx.plugins.module_utils import commands, env_endpoints
 from ansible_collections.preflight.nginx.plugins.module_utils.endpoint_readers import (
     base,
+    ci,
+    compose,
     crontab,
+    dockerfile,
     envfile,
+    helm,
+    kubernetes,
+    makefile,
     shell,
     systemd,
 )
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Finding
 
 # The first reader that claims a file reads it: the most specific kinds first.
-READERS = (systemd, crontab, envfile, shell)
+READERS = (dockerfile, compose, ci, helm, kubernetes, makefile, systemd, crontab, envfile, shell)
 MAX_BYTES = 2 * 1024 * 1024  # larger files are reported, not read: nobody writes a 2 MB crontab
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
               ".pytest_cache", "vendor", "site-packages"}

@@ -47,9 +47,10 @@ class Use:
     a command's connect target. ``unknown`` names variables nobody can know here: not judged.
     """
 
-    __slots__ = ("file", "line", "value", "feeds", "role", "key", "unknown", "host_only", "via")
+    __slots__ = ("file", "line", "value", "feeds", "role", "key", "unknown", "host_only", "via", "raw")
 
-    def __init__(self, file, line, value, feeds, role, key=None, unknown=(), host_only=False, via=""):
+    def __init__(self, file, line, value, feeds, role, key=None, unknown=(), host_only=False, via="", raw=None):
+        self.raw = value if raw is None else raw  # as written (before variables were replaced)
         self.file = file
         self.line = line
         self.value = value
@@ -78,7 +79,17 @@ def command_uses(source, line, command, variables, where=None):
         via = ", ".join("%s=%s" % (name, commands.addresses.redact(str(variables.get(name, ""))))
                         for name in dict.fromkeys(target.variables) if name in (variables or {}))
         uses.append(Use(source.path, line, target.value, feeds, CONNECT, unknown=target.unknown,
-                        host_only=target.host_only, via=via))
+                        host_only=target.host_only, via=via, raw=target.raw))
+    return uses
+
+
+def at_physical_lines(uses, first_line, physical):
+    """Move each Use of a command that spans ``physical`` lines to the line that holds its value."""
+    for use in uses:
+        for offset, text in enumerate(physical):
+            if use.raw and use.raw in text:
+                use.line = first_line + offset
+                break
     return uses
 
 

@@ -33,18 +33,23 @@ def read(source):
     return read_shell(source, source.text, 1, source.variables)
 
 
-def logical_lines(text, first_line=1):
-    """(line number, text) of each logical line: a trailing backslash joins the next."""
+def logical_lines(text, first_line=1, physical=False):
+    """(line number, text) of each logical line: a trailing backslash joins the next.
+
+    With ``physical``, (line number, text, [the physical lines joined]).
+    """
     lines = text.splitlines()
     index = 0
     while index < len(lines):
         number = first_line + index
         line = lines[index]
+        parts = [line]
         index += 1
         while line.endswith("\\") and index < len(lines):
             line = line[:-1] + " " + lines[index].lstrip()
+            parts.append(lines[index])
             index += 1
-        yield number, line
+        yield (number, line, parts) if physical else (number, line)
 
 
 def read_shell(source, text, first_line, variables, where=None, judge_exports=True):
@@ -52,7 +57,7 @@ def read_shell(source, text, first_line, variables, where=None, judge_exports=Tr
     uses = []
     variables = variables if variables is not None else {}
     heredoc = None  # (delimiter, strip tabs, read as commands)
-    for number, line in logical_lines(text, first_line):
+    for number, line, parts in logical_lines(text, first_line, physical=True):
         if heredoc is not None:
             body = line.lstrip("\t") if heredoc[1] else line
             if body.strip() == heredoc[0]:
@@ -63,7 +68,8 @@ def read_shell(source, text, first_line, variables, where=None, judge_exports=Tr
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        uses.extend(_line_uses(source, number, line, variables, where, judge_exports))
+        found = _line_uses(source, number, line, variables, where, judge_exports)
+        uses.extend(base.at_physical_lines(found, number, parts) if len(parts) > 1 else found)
         match = _HEREDOC.search(line)
         if match:
             before = line[:match.start()]

@@ -33,17 +33,12 @@ def claims(path, text):
     return bool(sections) and all(section in _UNIT_SECTIONS for section in sections) and "Service" in sections
 
 
-def _lines(text):
-    """(line number, logical line) with backslash continuations joined."""
-    return shell.logical_lines(text)
-
-
 def read(source):
     environment = []  # (line, key, value)
     execs = []  # (line, key, command)
     files = []  # (line, path)
     section = None
-    for number, line in _lines(source.text):
+    for number, line, parts in shell.logical_lines(source.text, physical=True):
         stripped = line.strip()
         if not stripped or stripped[0] in "#;":
             continue
@@ -67,7 +62,7 @@ def read(source):
         elif key == "EnvironmentFile":
             files.append((number, value.strip()))
         elif _EXEC.match(key):
-            execs.append((number, key, value))
+            execs.append((number, key, value, parts))
     variables = dict(source.variables)
     for _number, path in files:
         optional = path.startswith("-")
@@ -82,10 +77,10 @@ def read(source):
         use = base.variable_use(source, number, name, value, "Environment=%s" % name)
         if use is not None:
             uses.append(use)
-    for number, key, command in execs:
+    for number, key, command, parts in execs:
         command = command.lstrip("-@:+!|")  # systemd's prefixes: ignore failure, argv0, privileges
-        command = command.replace("$$", "\0")  # $$ is a literal dollar
-        uses.extend(base.command_uses(source, number, command, variables, "%s=" % key))
+        found = base.command_uses(source, number, command.replace("$$", "$"), variables, "%s=" % key)
+        uses.extend(base.at_physical_lines(found, number, parts))
     return uses
 
 
