@@ -8,7 +8,7 @@
     result.errors     # [{"file", "message"}]: unreadable, binary, huge or malformed input; the scan goes on
     result.skipped    # [{"file", "reason"}]: files no reader knows (named explicitly), or left out
     result.notes      # [{"file", "line", "message"}]: values not judged, and why (variables nobody knows here)
-    result.files      # [(file, kind)] read
+    result.files      # [file] read; result.kinds: {file: kind}
 
 ``root``: read every path under this directory as if it were ``/`` (a host's
 tree copied or mounted elsewhere); paths and findings are then host paths
@@ -61,7 +61,11 @@ class ScanResult:
         self.skipped = []
         self.notes = []
         self.files = []
+        self.kinds = {}
         self.uses = 0
+        self.config = _Lines(self)  # the text report's code frames read lines from here
+        self.nginx_test = None  # what report.render expects of a Report
+        self._real = {}
 
     def failing(self, fail_on=ERROR):
         from ansible_collections.preflight.nginx.plugins.module_utils.findings import at_least
@@ -77,7 +81,24 @@ class ScanResult:
         return {"findings": [f.as_dict() for f in self.findings], "counts": self.counts(),
                 "suppressed": [f.as_dict() for f in self.suppressed], "errors": self.errors,
                 "skipped": self.skipped, "notes": self.notes,
-                "files": [{"file": f, "kind": k} for f, k in self.files]}
+                "files": [{"file": f, "kind": self.kinds[f]} for f in self.files]}
+
+
+class _Lines:
+    """Source lines of scanned files, read again only for the findings' code frames."""
+
+    def __init__(self, result):
+        self._result = result
+        self._cache = {}
+
+    def source_lines(self, file):
+        if file not in self._cache:
+            try:
+                with open(self._result._real.get(file, file), encoding="utf-8", errors="replace") as handle:
+                    self._cache[file] = handle.read().splitlines()
+            except OSError:
+                self._cache[file] = None
+        return self._cache[file]
 
 
 def host_paths(root="/"):
@@ -123,13 +144,15 @@ def scan(paths, root=None, env=None, explain=False):
     result = ScanResult()
     env = dict(env or {})
     cache = {}
+    seen = set()  # a file named twice (a folder and a file in it) is read once
     for path in paths:
         real = _under(root, path) if root else path
         if os.path.isdir(real):
             for file_real, file_shown in _walk(real, path):
-                _scan_file(result, file_real, file_shown, root, env, cache, explicit=False, explain=explain)
+                _scan_file(result, file_real, file_shown, root, env, cache, explicit=False, explain=explain,
+                           seen=seen)
         elif os.path.exists(real) or os.path.islink(real):
-            _scan_file(result, real, path, root, env, cache, explicit=True, explain=explain)
+            _scan_file(result, real, path, root, env, cache, explicit=True, explain=explain, seen=seen)
         else:
             result.errors.append({"file": path, "message": "no such file or directory"})
     result.findings.sort(key=Finding.sort_key)
@@ -190,7 +213,12 @@ def _reader_for(path, text):
     return None
 
 
-def _scan_file(result, real, shown, root, env, cache, explicit, explain):
+def _scan_file(result, real, shown, root, env, cache, explicit, explain, seen=None):
+    key = os.path.realpath(real)
+    if seen is not None:
+        if key in seen:
+            return
+        seen.add(key)
     text = _read(result, real, shown, explicit)
     if text is None:
         return
@@ -213,7 +241,9 @@ def _scan_file(result, real, shown, root, env, cache, explicit, explain):
     except RecursionError:
         result.errors.append({"file": shown, "message": "%s: nested too deeply to read" % shown})
         return
-    result.files.append((shown, reader.KIND))
+    result.files.append(shown)
+    result.kinds[shown] = reader.KIND
+    result._real[shown] = real
     lines = None
     for use in uses:
         result.uses += 1
@@ -267,7 +297,8 @@ def judge_use(use, result=None, explain=False):
         message = problem["message"]
         if subject:
             message = re.sub(r"^endpoint: ", "", message)
-            message = "%s %s: %s" % (subject, addresses_redact(use.value), message)
+            tool, _in, where = subject.partition(" in ")
+            message = "%s%s %s: %s" % (where + ": " if where else "", tool, addresses_redact(use.value), message)
         if use.via:
             message = "%s (%s)" % (message, use.via)
         severity = problem.get("severity") or _SEVERITY.get(problem["code"], "warning")

@@ -197,7 +197,7 @@ def test_kinds_are_recognised_by_content_too(tmp_path):
     layout(tmp_path, "ops/build.docker", "FROM alpine\nRUN wget http://0:80/\n")
     layout(tmp_path, "ops/stack.yml", "services:\n  a:\n    image: x\n    command: curl http://0:80/\n")
     result = endpoint_scan.scan([str(tmp_path)])
-    assert sorted(kind for _file, kind in result.files) == ["compose", "crontab", "dockerfile", "shell", "systemd"]
+    assert sorted(result.kinds.values()) == ["compose", "crontab", "dockerfile", "shell", "systemd"]
     assert len(errors(result)) == 5
 
 
