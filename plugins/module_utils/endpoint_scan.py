@@ -159,6 +159,21 @@ def scan(paths, root=None, env=None, explain=False):
     return result
 
 
+def scan_text(name, text, env=None, kinds=None, explain=False):
+    """Scan one file's text (a rendered template, a lint rule's file); ``kinds`` limits the readers.
+
+    Returns a ScanResult (a file no reader claims has no findings, and is listed in ``skipped``).
+    """
+    result = ScanResult()
+    readers = [r for r in READERS if kinds is None or r.KIND in kinds]
+    reader = next((r for r in readers if r.claims(name, text)), None)
+    if reader is None:
+        result.skipped.append({"file": name, "reason": "not a kind of file the readers know"})
+        return result
+    _read_with(result, reader, name, name, text, None, dict(env or {}), {}, explain)
+    return result
+
+
 def _walk(real, shown):
     for current, dirs, files in os.walk(real):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
@@ -227,7 +242,10 @@ def _scan_file(result, real, shown, root, env, cache, explicit, explain, seen=No
         if explicit:
             result.skipped.append({"file": shown, "reason": "not a kind of file the readers know"})
         return
+    _read_with(result, reader, real, shown, text, root, env, cache, explain)
 
+
+def _read_with(result, reader, real, shown, text, root, env, cache, explain):
     def env_file(path, source):
         return _env_file(result, path, source, root, cache)
 

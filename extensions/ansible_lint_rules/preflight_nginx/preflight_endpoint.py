@@ -33,15 +33,20 @@ finally:
 try:
     addresses = preflight_engine.load("addresses")
     commands = preflight_engine.load("commands")  # which argument of curl, wget, nc... is the target
+    endpoint_scan = preflight_engine.load("endpoint_scan")  # the readers of scripts, units, crontabs
+    shell_reader = preflight_engine.load("endpoint_readers.shell")
     env_endpoints = preflight_engine.load("env_endpoints")
     ENGINE_ERROR = None
 except ImportError as exc:  # reported as a finding: a missing engine must not pass the run
-    addresses = commands = env_endpoints = None
+    addresses = commands = endpoint_scan = shell_reader = env_endpoints = None
     ENGINE_ERROR = str(exc)
 
 # Endpoint-like variable names; override with PREFLIGHT_ENDPOINT_PATTERN.
 PATTERN = os.environ.get("PREFLIGHT_ENDPOINT_PATTERN", env_endpoints.DEFAULT_PATTERN if env_endpoints else "")
 _COMMAND_MODULES = {"command", "shell", "raw"}
+# Templates and files of these kinds go through the endpoint readers (YAML kinds are ansible-lint's own).
+_FILE_KINDS = ("shell", "systemd", "crontab", "env", "dockerfile", "makefile")
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _URL_MODULES = {"uri": "url", "get_url": "url", "http_check": "url"}
 # Keys of nginx-shaped data (nginxinc's nginx_config role and the like) that name where nginx connects.
 _PASS_KEYS = {"proxy_pass", "grpc_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "memcached_pass"}
@@ -60,6 +65,14 @@ def _problems(value, host_only=False):
 def _describe(problem):
     message = re.sub(r"^endpoint: ", "", problem["message"])
     return message + (" (%s)" % problem["hint"] if problem.get("hint") else "")
+
+
+def _without_jinja(text):
+    """{{ x }} becomes a variable nobody knows (never judged); {% %} and {# #} vanish; lines stay."""
+    def replace(match):
+        chunk = match.group(0)
+        return ("${__jinja}" if chunk.startswith("{{") else "") + "\n" * chunk.count("\n")
+    return _JINJA.sub(replace, text)
 
 
 def _key_line(file, key, start, value=None):
@@ -187,15 +200,13 @@ class PreflightEndpointRule(AnsibleLintRule):
         line = task.get("__line__", 1)
         action = task["action"]
         module = _short(action.get("__ansible_module_original__") or action.get("__ansible_module__"))
-        if module in _COMMAND_MODULES:
-            command = action.get("cmd") or action.get("_raw_params") or ""
+        if module in _COMMAND_MODULES or (module == "cron" and action.get("job")):
+            command = action.get("cmd") or action.get("_raw_params") or action.get("job") or ""
             if action.get("argv"):
                 command = " ".join(shlex.quote(str(a)) for a in action["argv"])
             if isinstance(command, list):
                 command = " ".join(str(a) for a in command)
-            for target in commands.targets(str(command)):
-                for problem in commands.target_problems(target):
-                    errors.append(self._error(file, line, "curl", target.tool, problem))
+            errors.extend(self._command(file, line, str(command), task.get("environment")))
         elif module in _URL_MODULES:
             for problem in _problems(action.get(_URL_MODULES[module])):
                 errors.append(self._error(file, line, "uri", "%s url" % module, problem))
@@ -205,6 +216,50 @@ class PreflightEndpointRule(AnsibleLintRule):
         errors.extend(self._variables(file, task.get("environment"), line, "environment"))
         errors.extend(self._variables(file, raw.get("vars") if isinstance(raw, dict) else None, line, "vars"))
         return errors
+
+    def _command(self, file, line, command, environment):
+        """A task's command line or script, read by the same shell reader as scripts on disk.
+
+        The task's environment: (when it is not Jinja) feeds the variables the script uses.
+        """
+        variables = {}
+        if isinstance(environment, dict):
+            variables = {str(k): str(v) for k, v in environment.items()
+                         if isinstance(v, (str, int)) and "{{" not in str(v)}
+        source = endpoint_scan.base.Source(str(getattr(file, "path", file)), command, variables)
+        errors = []
+        for use in shell_reader.read_shell(source, command, 1, dict(variables), judge_exports=False):
+            for finding in endpoint_scan.judge_use(use):
+                tool = use.feeds.split(" ", 1)[0]
+                problem = {"code": finding.rule, "message": re.sub(r"^%s \S+: " % re.escape(tool), "",
+                                                                    finding.message),
+                           "hint": finding.hint, "severity": finding.severity}
+                errors.append(self._error(file, line, "curl", tool, problem))
+        return errors
+
+    def matchlines(self, file):
+        """Scripts, units, crontabs, Dockerfiles, Makefiles and env files, and their Jinja templates."""
+        path = str(file.path)
+        name = path[:-3] if path.endswith(".j2") else path
+        if name.endswith((".yml", ".yaml", ".json", ".md")) or ENGINE_ERROR is not None:
+            return []
+        try:
+            text = file.content
+        except (OSError, UnicodeDecodeError):
+            return []
+        if path.endswith(".j2") or "{{" in text or "{%" in text:
+            text = _without_jinja(text)
+        result = endpoint_scan.scan_text(name, text, kinds=_FILE_KINDS)
+        return [self.create_matcherror(message=f.message + (" (%s)" % f.hint if f.hint else ""),
+                                       lineno=f.line, filename=file, tag="%s[file]" % self.id)
+                for f in result.findings if f.severity == "error"] + [
+            self._warning(file, f) for f in result.findings if f.severity == "warning"]
+
+    def _warning(self, file, finding):
+        match = self.create_matcherror(message=finding.message, lineno=finding.line, filename=file,
+                                       tag="%s[bind-or-connect]" % self.id)
+        match.level = "warning"
+        return match
 
     def _wait_for(self, file, line, action):
         host = str(action["host"])

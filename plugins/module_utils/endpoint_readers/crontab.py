@@ -71,7 +71,7 @@ def read(source):
 
 def _looks_like_user(words):
     """A crontab of unknown kind whose jobs start with a user name (root curl ...)."""
-    if len(words) < 2 or not _USER.match(words[0]):
+    if len(words) < 2 or not (_USER.match(words[0]) or re.match(r"^\$\{[A-Za-z_]\w*\}$", words[0])):
         return False
     first, second = words[0], words[1].split(None, 1)[0].rsplit("/", 1)[-1]
     known = commands.NETWORK_TOOLS | commands.SHELLS
