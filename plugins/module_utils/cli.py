@@ -222,7 +222,7 @@ def cmd_endpoints(args, out, err):
         data = json.loads(report.render([("endpoints", result)], "json"))
         data.pop("nginx_test", None)
         data.update(errors=result.errors, skipped=result.skipped, notes=result.notes,
-                    kinds=result.kinds)
+                    kinds=result.kinds, values=result.uses, unjudged=result.unjudged)
         out.write(json.dumps(data, indent=2) + "\n")
     else:
         out.write(report.render([("endpoints", result)], args.format, color))

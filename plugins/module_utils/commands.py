@@ -213,6 +213,16 @@ def _segment_targets(segment, variables, depth):
             break
     if not segment:
         return found
+    if segment[0].startswith("$") and depth < 3:
+        # $sh_c "curl ...", $SUDO curl ...: a command named by a variable. Known, it is read as
+        # what it holds; unknown, it is taken for a wrapper, and a one-word argument for a script.
+        value, _used, unknown = expand(segment[0], variables)
+        rest = " ".join(shlex.quote(word) for word in segment[1:])
+        if not unknown:
+            return found + targets(value + " " + rest, variables, depth + 1)
+        if len(segment) == 2 and " " in segment[1]:
+            return found + targets(segment[1], variables, depth + 1)
+        return found + targets(rest, variables, depth + 1)
     name = os.path.basename(segment[0])
     if name in SHELLS and depth < 3:
         for index, word in enumerate(segment[1:-1], 1):

@@ -48,6 +48,16 @@ MAX_BYTES = 2 * 1024 * 1024  # larger files are reported, not read: nobody write
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
               ".pytest_cache", "vendor", "site-packages"}
 _SUPPRESSION = re.compile(r"preflight\s*:\s*ignore\[([^\]]*)\]\s*(\S.*)?$")
+# A URL with no host: a local file or socket (sqlite:///db, file:///x, qemu:///system), or a
+# special value (Galera's empty gcomm:// starts a new cluster). Not a network address.
+# Files that may quote a unit, a crontab or a curl line as an example, but run none of it.
+_DOCUMENTS = {".md", ".markdown", ".rst", ".adoc", ".html", ".htm", ".xml", ".json", ".py", ".go", ".rb", ".js",
+              ".ts", ".java", ".c", ".h", ".cpp", ".rs", ".php", ".pl", ".lua", ".tf", ".svg", ".csv", ".po"}
+# <your-mail-domain>, <host>: a placeholder the reader of an example fills in, not an address.
+_PLACEHOLDER = re.compile(r"<[A-Za-z][^<>\s]*>")
+# Postfix's [mail.example.com]:587 (a host name in brackets: no MX lookup) is a mail relay, not IPv6.
+_MAIL_RELAY = re.compile(r"^\[[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9.-]*\](:[0-9]+)?$")
+_NO_HOST_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://(/|$)")
 _SEVERITY = {"unspecified-connect-address": ERROR, "invalid-port": ERROR, "malformed-address": ERROR}
 
 
@@ -62,7 +72,8 @@ class ScanResult:
         self.notes = []
         self.files = []
         self.kinds = {}
-        self.uses = 0
+        self.uses = 0  # values read (commands' targets and endpoint variables)
+        self.unjudged = 0  # of which held a variable nobody knows here
         self.config = _Lines(self)  # the text report's code frames read lines from here
         self.nginx_test = None  # what report.render expects of a Report
         self._real = {}
@@ -222,6 +233,8 @@ def _named_like_a_kind(path):
 
 
 def _reader_for(path, text):
+    if os.path.splitext(path)[1].lower() in _DOCUMENTS:
+        return None  # prose and source code that quote a unit or a crontab are not one
     for reader in READERS:
         if reader.claims(path, text):
             return reader
@@ -258,6 +271,10 @@ def _read_with(result, reader, real, shown, text, root, env, cache, explain):
         return
     except RecursionError:
         result.errors.append({"file": shown, "message": "%s: nested too deeply to read" % shown})
+        return
+    except Exception as exc:  # a reader's bug must not stop the review of every other file
+        result.errors.append({"file": shown, "message": "%s: the %s reader failed: %s: %s" % (
+            shown, reader.KIND, type(exc).__name__, exc)})
         return
     result.files.append(shown)
     result.kinds[shown] = reader.KIND
@@ -298,11 +315,28 @@ def _env_file(result, path, source, root, cache):
 def judge_use(use, result=None, explain=False):
     """Findings for one Use (a list; empty when it is fine or cannot be known here)."""
     if use.unknown:
+        if result is not None:
+            result.unjudged += 1
         if result is not None and explain:
             result.notes.append({"file": use.file, "line": use.line, "message": "%s %s: not judged: %s %s set "
                                  "outside what was scanned" % (use.feeds, addresses_redact(use.value),
                                                                ", ".join("$" + n for n in use.unknown),
                                                                "is" if len(use.unknown) == 1 else "are")})
+        return []
+    if _PLACEHOLDER.search(use.value):
+        if result is not None and explain:
+            result.notes.append({"file": use.file, "line": use.line, "message": "%s: %s is a placeholder to "
+                                 "fill in, not judged" % (use.feeds, _PLACEHOLDER.search(use.value).group(0))})
+        return []
+    if use.key is not None and _MAIL_RELAY.match(use.value):
+        if result is not None and explain:
+            result.notes.append({"file": use.file, "line": use.line, "message": "%s: [host]:port is a mail "
+                                 "relay written the Postfix way (no MX lookup), not judged" % use.feeds})
+        return []
+    if _NO_HOST_URL.match(use.value) and not use.value.lower().startswith(("http:", "https:")):
+        if result is not None and explain:  # sqlite:///db, file:///x, qemu:///system, unix:///run/x.sock
+            result.notes.append({"file": use.file, "line": use.line, "message": "%s: a URL with no host "
+                                 "(a local file or socket, or a special value), not a network address" % use.feeds})
         return []
     if use.key is not None:
         problems = env_endpoints.judge(use.key, use.value)

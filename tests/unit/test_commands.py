@@ -80,3 +80,10 @@ def test_problems_of_the_incident():
     assert [p["code"] for p in commands.target_problems(target)] == ["unspecified-connect-address"]
     (target,) = commands.targets("curl http://user:S3cret@0:80/")
     assert all("S3cret" not in p["message"] for p in commands.target_problems(target))
+
+
+def test_a_command_named_by_a_variable():
+    # get.docker.com's style: sh_c='sh -c'; $sh_c "curl ..."; and $SUDO curl ... with SUDO unknown
+    assert values('$sh_c "curl -fsSL http://0:80/gpg"', {"sh_c": "sh -c"}) == [("curl", "url", "http://0:80/gpg")]
+    assert values('$sh_c "curl -fsSL http://0:80/gpg"') == [("curl", "url", "http://0:80/gpg")]
+    assert values("$SUDO curl -fsS http://0:80/") == [("curl", "url", "http://0:80/")]

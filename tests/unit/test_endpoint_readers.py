@@ -193,7 +193,7 @@ def test_the_fixed_version_passes(tmp_path, case):
 def test_kinds_are_recognised_by_content_too(tmp_path):
     layout(tmp_path, "ops/probe", "#!/usr/bin/env bash\ncurl http://0:80/\n")
     layout(tmp_path, "ops/unitfile", "[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/curl http://0:80/\n")
-    layout(tmp_path, "ops/jobs.txt", "*/5 * * * * curl http://0:80/\n")
+    layout(tmp_path, "ops/jobs", "*/5 * * * * curl http://0:80/\n")
     layout(tmp_path, "ops/build.docker", "FROM alpine\nRUN wget http://0:80/\n")
     layout(tmp_path, "ops/stack.yml", "services:\n  a:\n    image: x\n    command: curl http://0:80/\n")
     result = endpoint_scan.scan([str(tmp_path)])
@@ -257,3 +257,37 @@ def test_unreadable_files_are_named(tmp_path):
         os.chmod(full, 0)
         result = endpoint_scan.scan([full])
     assert result.errors and result.errors[0]["file"].startswith(full)
+
+
+def test_field_trial_faults_stay_fixed(tmp_path):
+    """Each false error the field trials found (docs/endpoints.md), as a small case of its own."""
+    # documentation that quotes a unit file is not a unit
+    layout(tmp_path, "docs/setup.md", "Write this unit:\n\n[Service]\nExecStart=/usr/bin/runner\n")
+    # a placeholder the user fills in, in an example override file
+    layout(tmp_path, "examples/compose.override.yml", "services:\n  exporter:\n    image: x/exporter\n"
+           "    environment:\n      - EXPORTER_HOST=<your-mail-domain>\n")
+    # URLs with no host: a database file, and Galera's empty cluster address (start a new cluster)
+    layout(tmp_path, ".github/workflows/php.yml", "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n"
+           "    env:\n      DATABASE_URL: sqlite:///%kernel.project_dir%/data.db\n    steps:\n"
+           "      - run: make test\n")
+    layout(tmp_path, "k8s/galera.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: db}\nspec:\n  containers:\n"
+           "    - name: db\n      image: galera\n      env:\n        - name: WSREP_CLUSTER_ADDRESS\n"
+           "          value: gcomm://\n")
+    # a multi-line quoted string in a script holds a config (its "http {" is not httpie)
+    layout(tmp_path, "test/run.sh", "#!/bin/sh\nconfig='\n  input {\n    http {\n    }\n  }\n'\necho \"$config\"\n")
+    # an ARG without a default in a Dockerfile
+    layout(tmp_path, "img/Dockerfile", "FROM alpine\nARG VERSION\nENV APP_VERSION=$VERSION\n")
+    # a command named by a variable set differently in different branches
+    layout(tmp_path, "get.sh", "#!/bin/sh\nif [ -n \"$DRY\" ]; then sh_c=echo; else sh_c='sh -c'; fi\n"
+           "$sh_c \"curl -fsSL https://download.example.com/gpg -o /tmp/k\"\n")
+    # an init script named *.service (a shebang, then shell) is a script, not a unit
+    layout(tmp_path, "init/app.service", "#!/usr/bin/env sh\n### BEGIN INIT INFO\nDIR=\"/opt/app\"\n. \"$DIR/x\"\n")
+    # Postfix's relay notation: a host name in brackets means "no MX lookup", not an IPv6 address
+    layout(tmp_path, "relay/compose.yaml", "services:\n  mail:\n    image: mail\n    environment:\n"
+           "      - DEFAULT_RELAY_HOST=[smtp.relay.example]:465\n")
+    result = endpoint_scan.scan([str(tmp_path)], explain=True)
+    assert result.findings == [] and result.errors == [], (result.findings, result.errors)
+    assert result.kinds[str(tmp_path / "init/app.service")] == "shell"
+    assert "docs/setup.md" not in " ".join(result.files)
+    notes = " ".join(n["message"] for n in result.notes)
+    assert "<your-mail-domain> is a placeholder" in notes and "a URL with no host" in notes

@@ -77,9 +77,9 @@ def read(source):
             variables = {k: v for k, v in variables.items() if k in source.variables}  # a new stage
         elif instruction in ("ENV", "ARG"):
             for key, value in _pairs(arguments, instruction):
+                if value is None:
+                    continue  # ARG NAME without a default: set by --build-arg, unknown here
                 value = base.expand_variables(value, variables)
-                if instruction == "ARG" and value is None:
-                    continue
                 variables[key] = value
                 if instruction == "ENV":
                     use = base.variable_use(source, number, key, value, "ENV %s" % key)

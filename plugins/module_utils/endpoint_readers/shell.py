@@ -21,6 +21,8 @@ KIND = "shell"
 _SHEBANG = re.compile(r"^#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+)?(?:ba|da|k|z|a)?sh\b")
 _NAMES = (".sh", ".bash", ".ksh", ".zsh", ".bashrc", ".profile", ".bash_profile")
 _HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_ASSIGNED = "\0assigned"  # where read_shell keeps every value each variable was given
+_MAX_JOINED = 400  # an unbalanced quote joins at most this many lines: a stray apostrophe stops there
 _FEEDS_SHELL = re.compile(r"(^|[\s;|&(])(sh|bash|dash|ash|zsh|ksh|ssh|docker|kubectl|podman|su)\b")
 
 
@@ -53,11 +55,20 @@ def logical_lines(text, first_line=1, physical=False):
 
 
 def read_shell(source, text, first_line, variables, where=None, judge_exports=True):
-    """The Uses of shell text starting at ``first_line`` of ``source``; ``variables`` are updated."""
+    """The Uses of shell text starting at ``first_line`` of ``source``; ``variables`` are updated.
+
+    A logical line ends where the shell's does: not after a trailing backslash, and not inside
+    quotes (a multi-line '...' string is one word, not lines of commands).
+    """
     uses = []
     variables = variables if variables is not None else {}
+    lines = text.splitlines()
     heredoc = None  # (delimiter, strip tabs, read as commands)
-    for number, line, parts in logical_lines(text, first_line, physical=True):
+    index = 0
+    while index < len(lines):
+        number = first_line + index
+        line = lines[index]
+        index += 1
         if heredoc is not None:
             body = line.lstrip("\t") if heredoc[1] else line
             if body.strip() == heredoc[0]:
@@ -68,13 +79,49 @@ def read_shell(source, text, first_line, variables, where=None, judge_exports=Tr
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
+        parts = [line]
+        while index < len(lines) and len(parts) < _MAX_JOINED:
+            if line.endswith("\\") and not line.endswith("\\\\"):
+                line = line[:-1] + " " + lines[index].lstrip()
+            elif _open_quote(line):
+                line = line + "\n" + lines[index]
+            else:
+                break
+            parts.append(lines[index])
+            index += 1
         found = _line_uses(source, number, line, variables, where, judge_exports)
         uses.extend(base.at_physical_lines(found, number, parts) if len(parts) > 1 else found)
         match = _HEREDOC.search(line)
-        if match:
+        if match and not _open_quote(line[:match.start()]):
             before = line[:match.start()]
             heredoc = (match.group(3), match.group(1) == "-", bool(_FEEDS_SHELL.search(before)))
     return uses
+
+
+def _open_quote(line):
+    """The quote character left open at the end of ``line`` (None when every quote is closed)."""
+    quote = None
+    index = 0
+    previous = " "
+    while index < len(line):
+        char = line[index]
+        if quote is None:
+            if char == "\\":
+                index += 2
+                previous = "x"
+                continue
+            if char == "#" and previous in " \t;&|(":
+                return None  # a comment: its apostrophes are not quotes
+            if char in "'\"":
+                quote = char
+        elif char == "\\" and quote == '"':
+            index += 2
+            continue
+        elif char == quote:
+            quote = None
+        previous = char
+        index += 1
+    return quote
 
 
 def _line_uses(source, number, line, variables, where, judge_exports):
@@ -85,7 +132,15 @@ def _line_uses(source, number, line, variables, where, judge_exports):
         if "$(" in value or "`" in value:
             variables.pop(name, None)  # set by a command's output: nobody knows it here
             continue
-        variables[name] = value
+        seen = variables.setdefault(_ASSIGNED, {})
+        if seen.get(name, value) != value:
+            # Set to different values in different places (if/else branches, loops): which one a
+            # later line sees is not known without running the script.
+            seen[name] = None
+        if seen.setdefault(name, value) is None:
+            variables.pop(name, None)
+        else:
+            variables[name] = value
         if exported and judge_exports:
             use = base.variable_use(source, number, name, value, "export %s" % name)
             if use is not None:
