@@ -118,9 +118,28 @@ def tokens(command):
         lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True
         lexer.commenters = "#"
-        return list(lexer)
+        words = list(lexer)
     except ValueError:  # an unterminated quote: read the words as they stand
         return command.split()
+    # shlex runs operators together (");", "&&(" ): split them into the shell's own
+    out = []
+    for word in words:
+        if word and not word.strip("();<>|&") and word not in SHELL_OPERATORS and word not in _REDIRECTIONS:
+            out.extend(_split_operators(word))
+        else:
+            out.append(word)
+    return out
+
+
+def _split_operators(word):
+    parts = []
+    while word:
+        for size in (3, 2, 1):
+            if word[:size] in SHELL_OPERATORS or word[:size] in _REDIRECTIONS or size == 1:
+                parts.append(word[:size])
+                word = word[size:]
+                break
+    return parts
 
 
 def expand(text, variables):
@@ -159,7 +178,14 @@ def assignments(command):
 
 def _segments(words):
     segments, current = [], []
-    for word in words:
+    array = False  # inside NAME=( ... ): the words are values, not a command
+    for index, word in enumerate(words):
+        if array:
+            array = word != ")"
+            continue
+        if word == "(" and index and words[index - 1].endswith("=") and _ASSIGNMENT.match(words[index - 1]):
+            array = True
+            continue
         if word in SHELL_OPERATORS:
             segments.append(current)
             current = []

@@ -87,3 +87,9 @@ def test_a_command_named_by_a_variable():
     assert values('$sh_c "curl -fsSL http://0:80/gpg"', {"sh_c": "sh -c"}) == [("curl", "url", "http://0:80/gpg")]
     assert values('$sh_c "curl -fsSL http://0:80/gpg"') == [("curl", "url", "http://0:80/gpg")]
     assert values("$SUDO curl -fsS http://0:80/") == [("curl", "url", "http://0:80/")]
+
+
+def test_a_bash_array_is_values_not_a_command():
+    # pi-hole's style: the list of firewalld services it expects, one of them named "http"
+    assert values('local expected=("http" "https" "dns")') == []
+    assert values('ports=(http https); curl -fsS http://0:80/') == [("curl", "url", "http://0:80/")]

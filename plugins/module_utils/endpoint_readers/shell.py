@@ -21,6 +21,8 @@ KIND = "shell"
 _SHEBANG = re.compile(r"^#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+)?(?:ba|da|k|z|a)?sh\b")
 _NAMES = (".sh", ".bash", ".ksh", ".zsh", ".bashrc", ".profile", ".bash_profile")
 _HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_TOOL = re.compile(r"(?<![\w.-])(%s)(?![\w-])" % "|".join(sorted(commands.NETWORK_TOOLS)))
+_SETS = re.compile(r"(^|[\s;&|(])[A-Za-z_][A-Za-z0-9_]*=")
 _ASSIGNED = "\0assigned"  # where read_shell keeps every value each variable was given
 _MAX_JOINED = 400  # an unbalanced quote joins at most this many lines: a stray apostrophe stops there
 _FEEDS_SHELL = re.compile(r"(^|[\s;|&(])(sh|bash|dash|ash|zsh|ksh|ssh|docker|kubectl|podman|su)\b")
@@ -100,6 +102,12 @@ def read_shell(source, text, first_line, variables, where=None, judge_exports=Tr
 
 def _open_quote(line):
     """The quote character left open at the end of ``line`` (None when every quote is closed)."""
+    single, double = "'" in line, '"' in line
+    if not single and not double:
+        return None
+    if not (single and double) and "\\" not in line and "#" not in line:
+        char = "'" if single else '"'
+        return char if line.count(char) % 2 else None
     quote = None
     index = 0
     previous = " "
@@ -125,7 +133,10 @@ def _open_quote(line):
 
 
 def _line_uses(source, number, line, variables, where, judge_exports):
-    uses = base.command_uses(source, number, line, variables, where)
+    # Most lines run no network tool and set no variable: skip them before the (slow) shell lexer.
+    uses = base.command_uses(source, number, line, variables, where) if _TOOL.search(line) else []
+    if "=" not in line or not _SETS.search(line):
+        return uses
     exported = line.lstrip().startswith(("export ", "declare -x "))
     for name, value in commands.assignments(line):
         value = base.expand_variables(_unquote(value), variables)
