@@ -24,8 +24,10 @@ if [ "${1:-}" = "--smoke" ]; then
     "$python" bench/playbook_bench.py --hosts 1 --repeat 1 --rollbacks 1 --work "$out/playbooks" \
         --output "$out/playbooks.json"
     "$python" bench/gate_files_bench.py --sizes 20 --work "$out/gate-files" --output "$out/gate-files.json"
+    "$python" bench/monitor_bench.py --sizes 100 --repeat 1 --output "$out/monitor.json"
     "$python" bench/report.py --engine "$out/engine.json" --playbooks "$out/playbooks.json" \
-        --gate-files "$out/gate-files.json" --markdown "$out/performance.md" --plot "$out/performance.png"
+        --gate-files "$out/gate-files.json" --monitor "$out/monitor.json" --markdown "$out/performance.md" \
+        --plot "$out/performance.png"
     grep -q "## Targets" "$out/performance.md"
     echo "bench smoke: ok"
     exit 0
@@ -35,7 +37,8 @@ mkdir -p bench/out
 "$python" bench/engine_bench.py --gixy "$bench_venv/bin/gixy" --output bench/out/engine.json
 "$python" bench/playbook_bench.py --output bench/out/playbooks.json
 "$python" bench/gate_files_bench.py --output bench/out/gate-files.json
+"$python" bench/monitor_bench.py --output bench/out/monitor.json
 "$python" bench/report.py --engine bench/out/engine.json --playbooks bench/out/playbooks.json \
-    --gate-files bench/out/gate-files.json --markdown docs/performance.md --plot docs/performance.png \
-    --notes bench/notes.md
+    --gate-files bench/out/gate-files.json --monitor bench/out/monitor.json --markdown docs/performance.md \
+    --plot docs/performance.png --notes bench/notes.md
 echo "wrote docs/performance.md and docs/performance.png"

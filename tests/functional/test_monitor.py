@@ -139,6 +139,18 @@ def test_config_falls_back_to_the_files_when_nginx_T_fails(live, capsys):
     assert sample(text, "check_up", check="home", url="http://127.0.0.1:%d/" % live["port"]) == 1
 
 
+def test_an_unreadable_included_file_is_a_finding_and_a_line(live, capsys):
+    (live["dir"] / "conf.d" / "broken.conf").mkdir()  # a glob include matches it; nobody can read it as a file
+    text, log = run(live, capsys)
+    assert sample(text, "config_nginx_dump_ok") == 0
+    assert sample(text, "config_findings", rule="include-error", level="error") == 1
+    assert any(x.startswith("preflight-nginx-monitor: finding unknown -> error: ") and "broken.conf" in x
+               for x in log), log
+    assert "Traceback" not in "\n".join(log)
+    assert sample(text, "upstream_members_up", upstream="shop") == 1  # the rest of the tree is still watched
+    assert sample(text, "check_up", check="home", url="http://127.0.0.1:%d/" % live["port"]) == 1
+
+
 def test_nginx_missing_is_a_metric_and_a_line_and_the_rest_runs(live, capsys, tmp_path):
     text, log = run(live, capsys, nginx_binary=str(tmp_path / "no-nginx"))
     assert sample(text, "config_nginx_dump_ok") == 0
@@ -244,6 +256,25 @@ def test_env_file_bad_endpoint_and_malformed_file(live, capsys):
     line = [x for x in log if x.startswith("preflight-nginx-monitor: env unknown -> error: %s:2: PAYMENT_URL" % good)]
     assert line and "0.0.0.0" in line[0], log
     assert sample(text, "monitor_check_ok", check="config") == 1
+
+
+def test_env_commands_in_units_and_crontabs_are_judged(live, capsys):
+    """The places where curl commands live: a unit's Environment= and ExecStart=, a crontab line."""
+    unit = live["tmp"] / "warm.service"
+    unit.write_text("[Service]\nEnvironment=LISTEN_HOST=0.0.0.0\nExecStart=/usr/bin/curl -fsS http://127.0.0.1:8080/\n")
+    cron = live["tmp"] / "cron.d"
+    cron.mkdir()
+    (cron / "warm").write_text("*/5 * * * * root curl -fsS http://127.0.0.1:8080/warm\n")
+    text, log = run(live, capsys, scan_paths=[str(unit), str(cron)])
+    assert sample(text, "env_findings", level="error") == 0
+    assert sample(text, "env_files_scanned") == 2
+    unit.write_text(unit.read_text().replace("http://127.0.0.1:8080/", "http://0:8080/"))
+    (cron / "warm").write_text("*/5 * * * * root curl -fsS http://127.0.0.1:0/warm\n")
+    text, log = run(live, capsys, scan_paths=[str(unit), str(cron)])
+    assert sample(text, "env_findings", level="error") == 2
+    lines = [x for x in log if x.startswith("preflight-nginx-monitor: env unknown -> error: ")]
+    assert any("%s:3: ExecStart=: curl" % unit in x and "unspecified address" in x for x in lines), log
+    assert any("%s:1:" % (cron / "warm") in x and "port" in x for x in lines), log
 
 
 def test_http_check_down_and_alert_command_gets_the_change(live, capsys, tmp_path):

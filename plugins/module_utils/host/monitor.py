@@ -21,6 +21,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -30,6 +31,7 @@ from types import SimpleNamespace
 from ansible_collections.preflight.nginx.plugins.module_utils import (
     addresses,
     backends,
+    endpoint_scan,
     engine,
     env_endpoints,
     nginx_config,
@@ -46,7 +48,8 @@ SPEC_OPTIONS = ("url", "method", "status", "body_regex", "headers", "timeout", "
 DEFAULTS = {
     "checks": [], "interval": 30, "budget": None, "alert_command": [], "curl": "curl",
     "nginx_binary": "nginx", "nginx_config": "/etc/nginx/nginx.conf", "nginx_prefix": None, "pid_file": None,
-    "backup_dir": "/var/backups/preflight-nginx", "env_files": [], "probe_timeout": 2.0, "probe_concurrency": 32,
+    "backup_dir": "/var/backups/preflight-nginx", "env_files": [], "scan_paths": [], "scan_host": False,
+    "probe_timeout": 2.0, "probe_concurrency": 32,
     "enabled": list(CHECKS), "textfile": None, "state_dir": None,
 }
 
@@ -396,7 +399,8 @@ def check_listens(run, summary):
     settings = run.settings
     pid_file = settings.pid_file or summary.get("pid_file") or "/run/nginx.pid"
     if not os.path.isabs(pid_file):
-        pid_file = os.path.join(settings.nginx_prefix or "/etc/nginx", pid_file)
+        # nginx reads a relative pid path from its prefix (-p, else the one it was built with).
+        pid_file = os.path.join(settings.nginx_prefix or _built_prefix(settings.nginx_binary), pid_file)
     results, problem = listens.check(summary["listens"], pid_file)
     if problem:
         run.state("listens:pid", "failed", problem, FILE=pid_file)
@@ -410,6 +414,17 @@ def check_listens(run, summary):
                         labels, int(result["state"] == "foreign"))
         run.state("listen:%s" % result["socket"], OK if result["state"] == "held" else result["state"],
                   result["detail"])
+
+
+def _built_prefix(binary):
+    """nginx's compiled-in prefix (``nginx -V``: --prefix=...), /usr/share/nginx as Debian builds it."""
+    path = engine.find_nginx(binary)
+    try:
+        proc = subprocess.run([path, "-V"], capture_output=True, text=True, timeout=10, check=False)
+        match = re.search(r"--prefix=(\S+)", proc.stdout + proc.stderr)
+    except (OSError, TypeError, subprocess.TimeoutExpired):
+        match = None
+    return match.group(1) if match else "/usr/share/nginx"
 
 
 # --- 4. drift ----------------------------------------------------------------------------------------
@@ -435,28 +450,43 @@ def check_drift(run, summary):
 # --- 5. environment ----------------------------------------------------------------------------------
 
 def check_env(run):
-    counts = {"error": 0, "warning": 0}
+    """Env files, and the places commands live (units, crontabs, /etc/default, listed scripts), judged by the
+    endpoint scan: the bind/connect model of lint and env_check, the command parser of the curl review."""
+    settings = run.settings
     unreadable = 0
-    for path in run.settings.env_files:
+    paths = []
+    for path in settings.env_files:
+        # Named as env files: a malformed one is said with its line (the scan would only skip it).
         try:
-            entries = env_endpoints.read_env_file(path)
+            env_endpoints.read_env_file(path)
         except env_endpoints.EnvFileError as exc:
             unreadable += 1
             run.state("env-file:%s" % path, "unreadable", str(exc), FILE=path, LINE=str(exc.line or ""))
             continue
         run.state("env-file:%s" % path, OK, "%s reads" % path)
-        items = [(key, value, path, line) for key, value, line in entries]
-        for result in env_endpoints.check_variables(items):
-            for problem in result["problems"]:
-                severity = problem.get("severity", "error")
-                counts[severity] = counts.get(severity, 0) + 1
-                run.state("env:%s:%s:%s" % (path, result["line"], result["key"]), severity,
-                          "%s:%s: %s" % (path, result["line"], problem["message"]), FILE=path,
-                          LINE=str(result["line"]), RULE=problem["code"])
+        paths.append(path)
+    paths += list(settings.scan_paths)
+    if settings.scan_host:
+        paths += endpoint_scan.host_paths("/")
+    result = endpoint_scan.scan(paths)
+    for error in result.errors:
+        unreadable += 1
+        run.state("env-file:%s" % error["file"], "unreadable", "%s: %s" % (error["file"], error["message"]),
+                  FILE=error["file"])
+    counts = {"error": 0, "warning": 0}
+    for finding in result.findings:
+        if finding.severity not in counts:
+            continue
+        counts[finding.severity] += 1
+        run.state("env:%s:%s:%s" % (finding.file, finding.line, finding.rule), finding.severity,
+                  "%s:%s: %s" % (finding.file, finding.line, finding.message), FILE=finding.file,
+                  LINE=str(finding.line or ""), RULE=finding.rule)
     for severity, count in sorted(counts.items()):
-        run.metrics.add("env_findings", "Endpoint variables of the watched env files that no client can use "
-                        "(bind/connect model of env_check).", {"level": severity}, count)
-    run.metrics.add("env_files_unreadable", "Watched env files that could not be read or parsed.", {}, unreadable)
+        run.metrics.add("env_findings", "Endpoints in env files and commands (units, crontabs, scripts) that no "
+                        "client can use (the bind/connect model of lint and env_check).", {"level": severity}, count)
+    run.metrics.add("env_files_unreadable", "Env files and command files that could not be read or parsed.", {},
+                    unreadable)
+    run.metrics.add("env_files_scanned", "Files the environment check read.", {}, len(result.files))
 
 
 # --- 6. health checks --------------------------------------------------------------------------------
