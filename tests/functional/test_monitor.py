@@ -363,3 +363,35 @@ def test_unchanged_config_is_not_parsed_again(live, capsys, monkeypatch):
     text, _log = run(live, capsys)
     assert sample(text, "config_cache_hit") == 0 and calls == [1, 1]
     assert sample(text, "config_findings", rule="unspecified-connect-address", level="error") == 1
+
+
+def test_the_installed_program_runs_on_debians_python_with_the_shipped_zip(live, tmp_path):
+    """What the timer starts: the role's entry point and engine zip, on /usr/bin/python3 without crossplane."""
+    from tests.conftest import ROOT
+
+    python = "/usr/bin/python3"
+    if not os.access(python, os.X_OK):
+        pytest.skip("no /usr/bin/python3")
+    install = tmp_path / "install"
+    (install / "bin").mkdir(parents=True)
+    (install / "lib").mkdir()
+    program = install / "bin" / "preflight-nginx-monitor"
+    with open(os.path.join(ROOT, "roles", "monitor", "files", "preflight_nginx_monitor.py"), "rb") as handle:
+        program.write_bytes(handle.read())
+    subprocess.run([sys.executable, ROOT + "/roles/monitor/files/pack_engine.py", ROOT,
+                    str(install / "lib" / "preflight-nginx-engine.zip")], check=True)
+    config = settings(live)
+    path = tmp_path / "monitor.json"
+    path.write_text(json.dumps({key: value for key, value in vars(config).items() if key != "budget"}))
+    env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}  # no venv, no PYTHONPATH: nothing but what the role ships
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    live["site"].write_text(live["site"].read_text().replace("server 127.0.0.1:%d;" % live["backend"].port,
+                                                             "server 0:80;"))
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 1
+    assert "finding unknown -> error: " in proc.stderr and "unspecified-connect-address" in proc.stderr
+    path.write_text('{"textfile": "/tmp/x.prom", "state_dir": "/tmp", "bogus": 1}')
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "unknown setting: bogus" in proc.stderr and "Traceback" not in proc.stderr
