@@ -25,8 +25,10 @@ if [ "${1:-}" = "--smoke" ]; then
         --output "$out/playbooks.json"
     "$python" bench/gate_files_bench.py --sizes 20 --work "$out/gate-files" --output "$out/gate-files.json"
     "$python" bench/preview_bench.py --sizes 1 --repeat 1 --work "$out/preview" --output "$out/preview.json"
+    "$python" bench/monitor_bench.py --sizes 100 --repeat 1 --output "$out/monitor.json"
     "$python" bench/report.py --engine "$out/engine.json" --playbooks "$out/playbooks.json" \
-        --gate-files "$out/gate-files.json" --preview "$out/preview.json" --markdown "$out/performance.md" \
+        --gate-files "$out/gate-files.json" --preview "$out/preview.json" --monitor "$out/monitor.json" \
+        --markdown "$out/performance.md" \
         --plot "$out/performance.png"
     grep -q "## Targets" "$out/performance.md"
     echo "bench smoke: ok"
@@ -38,8 +40,8 @@ mkdir -p bench/out
 "$python" bench/playbook_bench.py --output bench/out/playbooks.json
 "$python" bench/gate_files_bench.py --output bench/out/gate-files.json
 "$python" bench/preview_bench.py --output bench/out/preview.json
+"$python" bench/monitor_bench.py --output bench/out/monitor.json
 "$python" bench/report.py --engine bench/out/engine.json --playbooks bench/out/playbooks.json \
-    --gate-files bench/out/gate-files.json --preview bench/out/preview.json --markdown docs/performance.md \
-    --plot docs/performance.png \
-    --notes bench/notes.md
+    --gate-files bench/out/gate-files.json --preview bench/out/preview.json --monitor bench/out/monitor.json \
+    --markdown docs/performance.md --plot docs/performance.png --notes bench/notes.md
 echo "wrote docs/performance.md and docs/performance.png"

@@ -19,13 +19,19 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # setfacl: the gate tests check that POSIX ACLs survive a deploy and come back with a rollback.
 command -v setfacl >/dev/null 2>&1 || missing+=(acl)
+# The monitor's end-to-end test scrapes its metrics with Debian's node-exporter and prometheus (and
+# promtool, in the prometheus package, checks the metrics and the shipped alerting rules).
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "bootstrap: please install: ${missing[*]} (apt-get install ${missing[*]})" >&2
         exit 2
     fi
     echo "bootstrap: installing ${missing[*]} from Debian's packages"
-    # Keep the package from starting a system nginx on port 80: the tests start their own.
+    # Keep the packages from starting a system nginx on port 80, or prometheus and node-exporter on
+    # 9090/9100 where init scripts run them: the tests start their own on free ports. (Without systemd
+    # running, their postinst only enables the units; policy-rc.d stops the SysV start.)
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     apt-get update -qq

@@ -10,7 +10,7 @@ ruff check .
 
 echo "== pytest"
 # nginx is installed by bootstrap: a test that needs it must not be skipped.
-export PREFLIGHT_REQUIRE_NGINX=1 PREFLIGHT_REQUIRE_INSTALLED=1
+export PREFLIGHT_REQUIRE_NGINX=1 PREFLIGHT_REQUIRE_INSTALLED=1 PREFLIGHT_REQUIRE_PROMETHEUS=1
 set +e
 python -m pytest -n 2 "$@"
 status=$?

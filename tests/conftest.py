@@ -62,3 +62,17 @@ def ansible_env(tmp_path):
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
     })
     return env
+
+
+@pytest.fixture
+def prometheus_tools():
+    """{name: path} of Debian's prometheus, promtool and prometheus-node-exporter; CI sets
+    PREFLIGHT_REQUIRE_PROMETHEUS=1 so that missing ones fail the tests instead of skipping them."""
+    tools = {name: shutil.which(name) for name in ("prometheus", "promtool", "prometheus-node-exporter")}
+    missing = sorted(name for name, path in tools.items() if path is None)
+    if missing:
+        if os.environ.get("PREFLIGHT_REQUIRE_PROMETHEUS") == "1":
+            pytest.fail("%s required (PREFLIGHT_REQUIRE_PROMETHEUS=1) but not installed: apt-get install prometheus "
+                        "prometheus-node-exporter" % ", ".join(missing))
+        pytest.skip("not installed: %s" % ", ".join(missing))
+    return tools

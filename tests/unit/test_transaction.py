@@ -81,3 +81,30 @@ def test_pruning_goes_by_creation_order_not_by_the_clock_in_the_names(tmp_path):
     assert journal["name"] in os.listdir(backups)
     assert sorted(d for d in os.listdir(backups) if d.startswith("txn-")) == sorted(
         [journal["name"], "txn-20991231T000000.000002"])
+
+
+def test_commit_records_what_went_live_for_the_monitor(tmp_path):
+    """The journal snapshots the old files; the commit adds the sha256 of the new ones (drift's baseline)."""
+    import hashlib
+    import time
+
+    backups = str(tmp_path / "backups")
+    site, gone = tmp_path / "site.conf", tmp_path / "gone.conf"
+    site.write_text("old\n")
+    gone.write_text("to be removed\n")
+    transaction.begin(backups, [str(site), str(gone)])
+    site.write_text("new\n")
+    gone.unlink()
+    transaction.commit(backups)
+    assert transaction.committed_files(backups) == {str(site): hashlib.sha256(b"new\n").hexdigest(),
+                                                    str(gone): None}
+    # A later deploy of one file wins for that file; a rolled-back one counts for nothing.
+    time.sleep(0.01)
+    transaction.begin(backups, [str(site)])
+    site.write_text("newer\n")
+    transaction.commit(backups)
+    time.sleep(0.01)
+    transaction.begin(backups, [str(site)])
+    site.write_text("bad\n")
+    transaction.rollback(backups)
+    assert transaction.committed_files(backups)[str(site)] == hashlib.sha256(b"newer\n").hexdigest()

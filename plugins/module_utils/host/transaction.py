@@ -377,6 +377,9 @@ def commit(backup_dir, keep=5):
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(folder, RESERVE))
         journal.update(state="committed", committed=time.time())
+        # What went live, so that the monitor can tell a later hand edit from the gate's own write.
+        for entry in journal["files"]:
+            entry["committed_sha256"] = _committed_sha256(entry["path"])
         write_atomic(os.path.join(folder, JOURNAL), json.dumps(journal, indent=1).encode())
         os.unlink(os.path.join(backup_dir, ACTIVE))
     return prune(backup_dir, keep)
@@ -406,6 +409,35 @@ def _next_sequence(backup_dir):
         return int(_load(os.path.join(backup_dir, names[-1])).get("sequence") or 0) + 1
     except (OSError, ValueError, TypeError):
         return 1
+
+
+def _committed_sha256(path):
+    """sha256 of a regular file as committed; None when the deploy removed it or left a link."""
+    if os.path.islink(path) or not os.path.isfile(path):
+        return None
+    return _sha256(path)
+
+
+def committed_files(backup_dir):
+    """{path: sha256 or None} of what the gate last committed for each file it manages (newest wins).
+
+    Journals from before the commit recorded it, and rolled-back ones, are skipped.
+    """
+    committed = {}
+    if not os.path.isdir(backup_dir):
+        return committed
+    for name in _snapshots(backup_dir):  # oldest first, by creation order
+        folder = os.path.join(backup_dir, name)
+        try:
+            journal = _load(folder)
+        except (OSError, ValueError):
+            continue
+        if "committed" not in journal or "rolled_back" in journal:
+            continue
+        for entry in journal.get("files", ()):
+            if "committed_sha256" in entry:
+                committed[entry["path"]] = entry["committed_sha256"]
+    return committed
 
 
 def prune(backup_dir, keep):

@@ -1,0 +1,56 @@
+# Copyright: (c) 2026, preflight.nginx contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Files the gate manages that changed since it last committed them (a hand edit, another tool)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from ansible_collections.preflight.nginx.plugins.module_utils.host import transaction
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(65536), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def live_state(path):
+    """sha256 of the file now, None when it is absent or a link, or ("unreadable", reason)."""
+    if os.path.islink(path) or not os.path.isfile(path):
+        return None
+    try:
+        return sha256_of(path)
+    except OSError as exc:
+        return ("unreadable", exc.strerror or str(exc))
+
+
+def check(backup_dir, findings=()):
+    """[{path, change, findings}] for every file whose live bytes differ from the gate's last commit.
+
+    ``findings`` are the live config's findings (dicts with file, line, rule, severity, message): those
+    in a drifted file are what the change brought (the committed version passed the gate).
+    Raises transaction.TransactionError for a backup directory that cannot be trusted.
+    """
+    transaction.check_trusted(backup_dir)
+    drifted = []
+    for path, committed in sorted(transaction.committed_files(backup_dir).items()):
+        now = live_state(path)
+        if isinstance(now, tuple):
+            change = "cannot be read (%s)" % now[1]
+        elif now == committed:
+            continue
+        elif now is None:
+            change = "was removed"
+        elif committed is None:
+            change = "was created"
+        else:
+            change = "was changed"
+        # nginx names a site by the link it read it through (sites-enabled/shop): compare real paths.
+        real = os.path.realpath(path)
+        drifted.append({"path": path, "change": change,
+                        "findings": [f for f in findings if f.get("file") and os.path.realpath(f["file"]) == real]})
+    return drifted
