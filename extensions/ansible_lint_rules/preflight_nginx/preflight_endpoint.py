@@ -97,7 +97,7 @@ def _problems(value, host_only=False):
     text = addresses.redact(str(value))
     if "{{" in text or "{%" in text:
         return []
-    return addresses.endpoint_problems(text, host_only)
+    return env_endpoints.target_problems(text, host_only)  # file:///, unix:///... name no network host
 
 
 def _describe(problem):
