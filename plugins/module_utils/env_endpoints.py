@@ -169,11 +169,16 @@ def judge(key, value, value_role=None, required=False):
         if not required:
             return []
         return [_problem(addresses.MALFORMED_ADDRESS, "%s is empty" % key, "set it to a URL or host:port")]
+    if value.lower().startswith("jdbc:"):
+        value = value[5:]  # jdbc:postgresql://db:5432/app is a postgresql URL
+    if "," in value and not re.search(r"[?=\s]", value):
+        # A list: Elasticsearch hosts, a libpq or MongoDB multi-host URL. Each part is judged.
+        return [problem for part in value.split(",") if part.strip() for problem in judge(key, part, value_role)]
     if not_an_address(key, value):
         return []
     if _PORT_NAME.search(key):
-        if value == "0":
-            return []  # "off" (kubelet's read_only_port: 0) or "any free port" to a server
+        if value in ("0", "-1"):
+            return []  # "off" (kubelet's read_only_port: 0, Jenkins' --httpPort=-1) or "any free port"
         numbers = re.findall(r"[0-9]+", value) if _PORT_VALUE.match(value) else []
         if not numbers or any(addresses.parse_port(number) is None for number in numbers):
             return [_problem(addresses.INVALID_PORT, "%s=%s is not a port (1-65535)" % (key, value),
@@ -214,6 +219,8 @@ def not_an_address(key, value):
         return "a serial device"
     if _MAC.match(text):
         return "a MAC address"
+    if "/" not in text and re.match(r"^[\w.*%-]*[*%][\w.*%-]*$", text):
+        return "a host pattern (MySQL's '%', '*.example.org')"
     if "/" in text and "://" not in text:
         try:
             ipaddress.ip_interface(text)
@@ -242,8 +249,8 @@ def local_uri(text):
     scheme = match.group(1).lower()
     if scheme in _LOCAL_SCHEMES or scheme.endswith(("+unix", "+socket")) or scheme.startswith("unix+"):
         return True
-    if scheme in _WEB_SCHEMES:
-        return False
+    if scheme in _WEB_SCHEMES or scheme == "dns":
+        return False  # gRPC's dns:///host:port names its host after the empty authority
     authority = re.split(r"[/?#]", text[match.end():], maxsplit=1)[0]
     return authority.rpartition("@")[2] == ""
 
@@ -251,9 +258,14 @@ def local_uri(text):
 def target_problems(value, host_only=False):
     """Problems of a value a client connects to (a URL, host:port or host); none for a local URI."""
     text = str(value).strip()
+    if text.lower().startswith("jdbc:"):
+        text = text[5:]
+    dns = re.match(r"(?i)^dns://[^/]*/([^/?#]+)", text)
+    if dns:
+        text = dns.group(1)  # gRPC name resolution: dns:///backend:50051
     if local_uri(text):
         return []
-    if "://" not in text and "/" in text and not text.startswith("/"):
+    if "://" not in text and "/" in text and not text.startswith("/") and not text.lower().startswith("unix:"):
         text = text.split("/", 1)[0]  # host:port/path without a scheme (curl reads it so): judge the host
     return addresses.endpoint_problems(text, host_only)
 

@@ -203,3 +203,25 @@ def test_port_values(key, value, problems):
 def test_connect_targets_at_every_address_stay_errors(key, value):
     assert [(p["code"], p["severity"]) for p in env_endpoints.judge(key, value)] == [
         ("unspecified-connect-address", "error")]
+
+
+@pytest.mark.parametrize("key, value", [
+    ("app_db_user_host", "%"),                             # MySQL: the user may connect from anywhere
+    ("app_db_user_host", "10.0.%"),
+    ("search_hosts_url", "https://es1.example.org:9200,https://es2.example.org:9200"),
+    ("allowed_host", "127.0.0.1,10.0.0.1"),
+    ("app_jdbc_url", "jdbc:postgresql://db.internal:5432/app"),
+    ("app_socket_endpoint", "unix:/run/app/app.sock"),
+    ("jenkins_http_port", "-1"),                           # Jenkins: -1 switches the HTTP port off
+])
+def test_lists_patterns_and_wrapped_urls_that_are_fine(key, value):
+    assert env_endpoints.judge(key, value) == []
+
+
+@pytest.mark.parametrize("key, value", [
+    ("search_hosts_url", "https://es1.example.org:9200,http://0:9200"),  # one bad member of a list
+    ("app_jdbc_url", "jdbc:postgresql://0:5432/app"),
+    ("grpc_endpoint", "dns:///0:50051"),                   # gRPC: the host follows the empty authority
+])
+def test_lists_and_wrapped_urls_keep_their_errors(key, value):
+    assert [p["code"] for p in env_endpoints.judge(key, value)] == ["unspecified-connect-address"]
