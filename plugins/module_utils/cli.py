@@ -13,6 +13,7 @@ import os
 import sys
 
 from ansible_collections.preflight.nginx.plugins.module_utils import (
+    endpoint_scan,
     engine,
     env_endpoints,
     nginx_config,
@@ -74,6 +75,31 @@ def build_parser():
                        help="skip files that do not read as nginx configuration (ntp, php-fpm, Apache files "
                             "named *.conf), saying so on standard error")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    endpoints = commands.add_parser(
+        "endpoints", help="review curl commands and endpoint variables in scripts, units, crontabs, CI...",
+        description="Review every curl, wget, nc... command and endpoint variable in shell scripts, crontabs, "
+                    "systemd units, Dockerfiles, Compose files, Kubernetes manifests and Helm values, CI "
+                    "workflows, Makefiles and .env files: a connect target at 0:80 is an error; where a "
+                    "server binds (--host 0.0.0.0, HOST=0.0.0.0, ListenStream=) is fine.")
+    endpoints.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (folders are walked)")
+    endpoints.add_argument("--format", choices=report.FORMATS, default="text",
+                           help="output format (default: text)")
+    endpoints.add_argument("--fail-on", choices=SEVERITIES, default="error",
+                           help="lowest severity that makes the exit code 1 (default: error)")
+    endpoints.add_argument("--root", metavar="DIR",
+                           help="read the paths (and absolute paths inside files: EnvironmentFile=) under DIR, "
+                                "as if it were /: a host's tree copied elsewhere")
+    endpoints.add_argument("--host", action="store_true",
+                           help="also review the places a host keeps commands (/etc/crontab, /etc/cron.d, user "
+                                "crontabs, /etc/systemd/system, /etc/default, /etc/profile.d), under --root")
+    endpoints.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                           help="a variable the files use, known from elsewhere (repeatable)")
+    endpoints.add_argument("--env-file", action="append", default=[], metavar="FILE",
+                           help="variables the files use, from an env file")
+    endpoints.add_argument("--explain", action="store_true",
+                           help="also say which values were not judged, and why (variables set elsewhere), and "
+                                "which named files no reader knows")
 
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -181,6 +207,39 @@ def cmd_check(args, out, err):
     return EXIT_USAGE if unreadable else EXIT_FINDINGS if failing else EXIT_OK
 
 
+def cmd_endpoints(args, out, err):
+    try:
+        variables = _template_variables(args)
+    except ValueError as exc:
+        err.write("nginx-preflight: error: %s\n" % exc)
+        return EXIT_USAGE
+    paths = list(args.paths)
+    if args.host:
+        paths = endpoint_scan.host_paths(args.root or "/") + paths
+    result = endpoint_scan.scan(paths, root=args.root, env=variables, explain=args.explain)
+    color = args.color == "always" if hasattr(args, "color") else False
+    if args.format == "json":
+        data = json.loads(report.render([("endpoints", result)], "json"))
+        data.pop("nginx_test", None)
+        data.update(errors=result.errors, skipped=result.skipped, notes=result.notes,
+                    kinds=result.kinds, values=result.uses, unjudged=result.unjudged)
+        out.write(json.dumps(data, indent=2) + "\n")
+    else:
+        out.write(report.render([("endpoints", result)], args.format, color))
+    if args.explain and args.format == "text":
+        for note in result.notes:
+            out.write("%s:%s: note: %s\n" % (note["file"], note["line"], note["message"]))
+        for skipped in result.skipped:
+            out.write("%s: note: skipped: %s\n" % (skipped["file"], skipped["reason"]))
+    for error in result.errors:
+        message = error["message"]
+        err.write("nginx-preflight: error: %s\n" % (message if message.startswith(error["file"]) else
+                                                    "%s: %s" % (error["file"], message)))
+    if result.errors:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if result.failing(args.fail_on) else EXIT_OK
+
+
 def cmd_rules(args, out):
     if args.format == "json":
         out.write(json.dumps([r.as_dict() for r in RULES.values()], indent=2) + "\n")
@@ -222,6 +281,8 @@ def main(argv=None, out=None, err=None):
             return cmd_check(args, out, err)
         if args.command == "rules":
             return cmd_rules(args, out)
+        if args.command == "endpoints":
+            return cmd_endpoints(args, out, err)
         if args.command == "docs":
             written = rule_docs.write(args.directory)
             out.write("wrote %d pages to %s\n" % (len(written), args.directory))

@@ -128,7 +128,7 @@ def test_pre_commit_hooks_run_as_pre_commit_would(tmp_path):
 
     with open(os.path.join(ROOT, ".pre-commit-hooks.yaml"), encoding="utf-8") as handle:
         hooks = {hook["id"]: hook for hook in yaml.safe_load(handle)}
-    assert set(hooks) == {"nginx-preflight", "nginx-preflight-tree"}
+    assert set(hooks) == {"nginx-preflight", "nginx-preflight-tree", "nginx-preflight-endpoints"}
     site = tmp_path / "shop.conf"
     site.write_text(SITE.replace("{{ shop_backend }}", "0:8080"))
     bin_dir = os.path.dirname(sys.executable)
@@ -146,3 +146,12 @@ def test_pre_commit_hooks_run_as_pre_commit_would(tmp_path):
     site.write_text(SITE.replace("{{ shop_backend }}", "127.0.0.1:8080"))
     assert hook_run(hooks["nginx-preflight"], [str(site)]).returncode == 0
     assert hooks["nginx-preflight-tree"]["pass_filenames"] is False
+    # changed scripts, units, crontabs...: each reviewed; a file of no known kind is passed over quietly
+    script = tmp_path / "warm.sh"
+    script.write_text("#!/bin/sh\ncurl -fsS http://0:80/health\n")
+    (tmp_path / "README.md").write_text("curl http://0:80/\n")
+    proc = hook_run(hooks["nginx-preflight-endpoints"], [str(script), str(tmp_path / "README.md")])
+    assert proc.returncode == 1 and "warm.sh:2: error[unspecified-connect-address]" in proc.stdout, proc.stderr
+    script.write_text("#!/bin/sh\ncurl -fsS http://127.0.0.1:80/health\n")
+    proc = hook_run(hooks["nginx-preflight-endpoints"], [str(script), str(tmp_path / "README.md")])
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr

@@ -32,54 +32,21 @@ finally:
 
 try:
     addresses = preflight_engine.load("addresses")
+    commands = preflight_engine.load("commands")  # which argument of curl, wget, nc... is the target
+    endpoint_scan = preflight_engine.load("endpoint_scan")  # the readers of scripts, units, crontabs
+    shell_reader = preflight_engine.load("endpoint_readers.shell")
     env_endpoints = preflight_engine.load("env_endpoints")
     ENGINE_ERROR = None
 except ImportError as exc:  # reported as a finding: a missing engine must not pass the run
-    addresses = env_endpoints = None
+    addresses = commands = endpoint_scan = shell_reader = env_endpoints = None
     ENGINE_ERROR = str(exc)
 
 # Endpoint-like variable names; override with PREFLIGHT_ENDPOINT_PATTERN.
 PATTERN = os.environ.get("PREFLIGHT_ENDPOINT_PATTERN", env_endpoints.DEFAULT_PATTERN if env_endpoints else "")
-CURL_LIKE = {"curl", "wget", "ab", "wrk"}
-HTTPIE = {"http", "https", "xh", "xhs"}
-SOCKET_TOOLS = {"nc", "ncat", "netcat", "telnet"}
-NETWORK_TOOLS = CURL_LIKE | HTTPIE | SOCKET_TOOLS
-# Options that take a value that is not an address (credentials, headers, data, files, numbers):
-# the value is skipped, so it is neither judged nor printed.
-_VALUE_OPTIONS = {
-    "curl": {"-u", "--user", "-U", "--proxy-user", "-H", "--header", "--proxy-header", "-b", "--cookie",
-             "-c", "--cookie-jar", "-d", "--data", "--data-raw", "--data-binary", "--data-urlencode",
-             "--data-ascii", "--json", "-F", "--form", "--form-string", "-A", "--user-agent", "-e", "--referer",
-             "-o", "--output", "-T", "--upload-file", "-E", "--cert", "--key", "--cacert", "--capath", "--pass",
-             "-K", "--config", "-w", "--write-out", "-X", "--request", "-m", "--max-time", "--connect-timeout",
-             "--retry", "--retry-delay", "--retry-max-time", "-r", "--range", "-y", "--speed-time", "-Y",
-             "--speed-limit", "--limit-rate", "-C", "--continue-at", "--oauth2-bearer", "--aws-sigv4",
-             "--netrc-file", "--unix-socket", "--abstract-unix-socket", "--interface", "--dns-servers",
-             "-D", "--dump-header", "--stderr", "--trace", "--trace-ascii", "--max-filesize", "--resolve",
-             "--connect-to", "--url-query", "--variable", "-Q", "--quote", "--proxy-cacert", "--proxy-cert",
-             "--proxy-key", "--proxy-pass", "--cert-type", "--key-type", "--ciphers", "--tls-max"},
-    "wget": {"--user", "--password", "--http-user", "--http-password", "--proxy-user", "--proxy-password",
-             "--ftp-user", "--ftp-password", "--header", "-O", "-o", "-a", "--post-data", "--post-file",
-             "--body-data", "--body-file", "-e", "--execute", "-U", "--user-agent", "-T", "--timeout", "-t",
-             "--tries", "-P", "--load-cookies", "--save-cookies", "--ca-certificate", "--certificate",
-             "--private-key", "-w", "--wait", "--bind-address", "-i", "--input-file", "-B", "--base",
-             "--method", "--referer"},
-    "http": {"-a", "--auth", "-A", "--auth-type", "--session", "--session-read-only", "-o", "--output",
-             "--verify", "--cert", "--cert-key", "--timeout", "-p", "--print", "--pretty", "-s", "--style",
-             "--max-redirects", "--ssl", "--ciphers", "--proxy", "--boundary", "--format-options"},
-    "ab": {"-A", "-P", "-C", "-H", "-c", "-n", "-t", "-s", "-b", "-T", "-p", "-u", "-g", "-e", "-X", "-B",
-           "-E", "-Z", "-f", "-m", "-l", "-v"},
-    "wrk": {"-c", "--connections", "-d", "--duration", "-t", "--threads", "-s", "--script", "-H", "--header",
-            "--timeout"},
-    "nc": {"-w", "-p", "-s", "-i", "-q", "-x", "-X", "-I", "-O", "-T", "-V", "-e", "-c", "-m"},
-}
-# Options whose value is an address a client connects to.
-_ADDRESS_OPTIONS = {"-x", "--proxy", "--url", "--preproxy"}
-_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
-_WRAPPERS = {"sudo", "env", "command", "exec", "nice", "nohup", "time", "timeout"}
-_SHELL_OPERATORS = {"|", "||", "&&", ";", "&", ";;", "(", ")"}
-_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.%]+\]|[A-Za-z0-9_.-]+):[^/\s]*$")
 _COMMAND_MODULES = {"command", "shell", "raw"}
+# Templates and files of these kinds go through the endpoint readers (YAML kinds are ansible-lint's own).
+_FILE_KINDS = ("shell", "systemd", "crontab", "env", "dockerfile", "makefile")
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _URL_MODULES = {"uri": "url", "get_url": "url", "http_check": "url"}
 # Keys of nginx-shaped data (nginxinc's nginx_config role and the like) that name where nginx connects.
 _PASS_KEYS = {"proxy_pass", "grpc_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "memcached_pass"}
@@ -92,12 +59,7 @@ def _short(module):
 
 def _problems(value, host_only=False):
     """Problems of a connect target; each problem's message names the value with no user or password."""
-    if not isinstance(value, (str, int)) or isinstance(value, bool):
-        return []
-    text = addresses.redact(str(value))
-    if "{{" in text or "{%" in text:
-        return []
-    return env_endpoints.target_problems(text, host_only)  # file:///, unix:///... name no network host
+    return commands.connect_problems(value, host_only)
 
 
 def _describe(problem):
@@ -105,77 +67,12 @@ def _describe(problem):
     return message + (" (%s)" % problem["hint"] if problem.get("hint") else "")
 
 
-def _tokens(command):
-    try:
-        lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        return list(lexer)
-    except ValueError:
-        return command.split()
-
-
-def command_targets(command):
-    """(tool, value) for every address a network tool in a command line connects to."""
-    segments, current = [], []
-    for token in _tokens(command):
-        if token in _SHELL_OPERATORS:
-            segments.append(current)
-            current = []
-        else:
-            current.append(token)
-    segments.append(current)
-    found = []
-    for segment in segments:
-        while segment and (os.path.basename(segment[0]) in _WRAPPERS or ("=" in segment[0] and
-                           not segment[0].startswith("-"))):
-            segment = segment[1:]
-        if not segment or os.path.basename(segment[0]) not in NETWORK_TOOLS:
-            continue
-        tool = os.path.basename(segment[0])
-        family = "http" if tool in HTTPIE else "nc" if tool in SOCKET_TOOLS else tool
-        positional, option_values = _split_arguments(segment[1:], _VALUE_OPTIONS.get(family, set()))
-        found.extend((tool, value) for value in option_values)
-        if family == "nc":
-            if positional:
-                host = positional[0]
-                if ":" in host and not host.startswith("["):
-                    host = "[%s]" % host
-                found.append((tool, host + (":" + positional[1] if len(positional) > 1 else "")))
-        elif family == "http":
-            # [METHOD] URL [REQUEST_ITEM ...]: the items (X-Token:abc, a=b) are headers and data.
-            if positional and positional[0].upper() in _HTTP_METHODS:
-                positional = positional[1:]
-            if positional:
-                url = positional[0]
-                found.append((tool, "localhost" + url if url.startswith(":") else url))
-        else:
-            found.extend((tool, arg) for arg in positional if "://" in arg or _HOST_PORT.match(arg))
-    return found
-
-
-def _split_arguments(args, value_options):
-    """(positional arguments, values of address options); values of other options are dropped."""
-    positional, addresses_found = [], []
-    skip_next = take_next = False
-    for arg in args:
-        if skip_next or take_next:
-            if take_next:
-                addresses_found.append(arg)
-            skip_next = take_next = False
-            continue
-        if arg.startswith("-"):
-            name = arg.split("=", 1)[0]
-            if "=" in arg:
-                if name in _ADDRESS_OPTIONS:
-                    addresses_found.append(arg.split("=", 1)[1])
-            elif name in _ADDRESS_OPTIONS:
-                take_next = True
-            elif name in value_options:
-                skip_next = True
-            continue
-        positional.append(arg)
-    return positional, addresses_found
+def _without_jinja(text):
+    """{{ x }} becomes a variable nobody knows (never judged); {% %} and {# #} vanish; lines stay."""
+    def replace(match):
+        chunk = match.group(0)
+        return ("${__jinja}" if chunk.startswith("{{") else "") + "\n" * chunk.count("\n")
+    return _JINJA.sub(replace, text)
 
 
 def _key_line(file, key, start, value=None):
@@ -303,15 +200,13 @@ class PreflightEndpointRule(preflight_engine.KeptUnderProfiles, AnsibleLintRule)
         line = task.get("__line__", 1)
         action = task["action"]
         module = _short(action.get("__ansible_module_original__") or action.get("__ansible_module__"))
-        if module in _COMMAND_MODULES:
-            command = action.get("cmd") or action.get("_raw_params") or ""
+        if module in _COMMAND_MODULES or (module == "cron" and action.get("job")):
+            command = action.get("cmd") or action.get("_raw_params") or action.get("job") or ""
             if action.get("argv"):
                 command = " ".join(shlex.quote(str(a)) for a in action["argv"])
             if isinstance(command, list):
                 command = " ".join(str(a) for a in command)
-            for tool, value in command_targets(str(command)):
-                for problem in _problems(value):
-                    errors.append(self._error(file, line, "curl", tool, problem))
+            errors.extend(self._command(file, line, str(command), task.get("environment")))
         elif module in _URL_MODULES:
             for problem in _problems(action.get(_URL_MODULES[module])):
                 errors.append(self._error(file, line, "uri", "%s url" % module, problem))
@@ -321,6 +216,50 @@ class PreflightEndpointRule(preflight_engine.KeptUnderProfiles, AnsibleLintRule)
         errors.extend(self._variables(file, task.get("environment"), line, "environment"))
         errors.extend(self._variables(file, raw.get("vars") if isinstance(raw, dict) else None, line, "vars"))
         return errors
+
+    def _command(self, file, line, command, environment):
+        """A task's command line or script, read by the same shell reader as scripts on disk.
+
+        The task's environment: (when it is not Jinja) feeds the variables the script uses.
+        """
+        variables = {}
+        if isinstance(environment, dict):
+            variables = {str(k): str(v) for k, v in environment.items()
+                         if isinstance(v, (str, int)) and "{{" not in str(v)}
+        source = endpoint_scan.base.Source(str(getattr(file, "path", file)), command, variables)
+        errors = []
+        for use in shell_reader.read_shell(source, command, 1, dict(variables), judge_exports=False):
+            for finding in endpoint_scan.judge_use(use):
+                tool = use.feeds.split(" ", 1)[0]
+                problem = {"code": finding.rule, "message": re.sub(r"^%s \S+: " % re.escape(tool), "",
+                                                                    finding.message),
+                           "hint": finding.hint, "severity": finding.severity}
+                errors.append(self._error(file, line, "curl", tool, problem))
+        return errors
+
+    def matchlines(self, file):
+        """Scripts, units, crontabs, Dockerfiles, Makefiles and env files, and their Jinja templates."""
+        path = str(file.path)
+        name = path[:-3] if path.endswith(".j2") else path
+        if name.endswith((".yml", ".yaml", ".json", ".md")) or ENGINE_ERROR is not None:
+            return []
+        try:
+            text = file.content
+        except (OSError, UnicodeDecodeError):
+            return []
+        if path.endswith(".j2") or "{{" in text or "{%" in text:
+            text = _without_jinja(text)
+        result = endpoint_scan.scan_text(name, text, kinds=_FILE_KINDS)
+        return [self.create_matcherror(message=f.message + (" (%s)" % f.hint if f.hint else ""),
+                                       lineno=f.line, filename=file, tag="%s[file]" % self.id)
+                for f in result.findings if f.severity == "error"] + [
+            self._warning(file, f) for f in result.findings if f.severity == "warning"]
+
+    def _warning(self, file, finding):
+        match = self.create_matcherror(message=finding.message, lineno=finding.line, filename=file,
+                                       tag="%s[bind-or-connect]" % self.id)
+        match.level = "warning"
+        return match
 
     def _wait_for(self, file, line, action):
         host = str(action["host"])

@@ -1,0 +1,293 @@
+"""Each reader: the incident (a connect target at 0:80) is an error at its line; the fix passes; binds are silent.
+
+Each case is a file with the incident; the same file fixed (127.0.0.1) must pass.
+"""
+
+import os
+import re
+
+import pytest
+
+from ansible_collections.preflight.nginx.plugins.module_utils import endpoint_scan
+
+CASES = {
+    "cron": ("etc/cron.d/health", """\
+SHELL=/bin/sh
+# the storefront's health check
+*/5 * * * * root curl -fsS http://0:80/health >/dev/null
+""", 3),
+    "user crontab": ("var/spool/cron/crontabs/deploy", """\
+MAILTO=ops@example.com
+@reboot sleep 30; curl -fsS http://0:80/warmup
+""", 2),
+    "systemd unit": ("etc/systemd/system/probe.service", """\
+[Unit]
+Description=Probe the backend
+
+[Service]
+Type=oneshot
+Environment=BACKEND=http://127.0.0.1:9000
+ExecStart=/usr/bin/curl -fsS \\
+    http://0:80/health
+""", 8),
+    "systemd Environment= feeding ExecStart=": ("etc/systemd/system/warm.service", """\
+[Service]
+Environment="BACKEND=0:80" "RETRIES=3"
+ExecStart=/usr/bin/curl --retry $RETRIES $BACKEND
+""", 3),
+    "Compose healthcheck": ("stack/compose.yaml", """\
+services:
+  web:
+    image: nginx:1.25
+    ports: ["0.0.0.0:80:80"]
+    healthcheck:
+      test: ["CMD", "curl", "-f", "http://0:80/health"]
+      interval: 10s
+""", 6),
+    "Compose CMD-SHELL with .env": ("stack2/docker-compose.yml", """\
+services:
+  api:
+    image: example/api
+    environment:
+      HOST: 0.0.0.0
+    healthcheck:
+      test: ["CMD-SHELL", "wget -qO- ${HEALTH_URL} || exit 1"]
+""", 7),
+    "Dockerfile HEALTHCHECK": ("img/Dockerfile", """\
+FROM nginx:1.25
+ENV APP_HOST=0.0.0.0
+COPY site.conf /etc/nginx/conf.d/
+HEALTHCHECK --interval=30s --timeout=3s \\
+  CMD curl -f http://0:80/ || exit 1
+""", 5),
+    "Dockerfile RUN exec form": ("img2/app.Dockerfile", """\
+FROM debian:12
+ARG WARM_URL=http://0:80/warm
+RUN ["curl", "-fsS", "--retry", "3", "http://0:80/warm"]
+""", 3),
+    "Kubernetes exec probe": ("k8s/deploy.yaml", """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          env:
+            - name: LISTEN_ADDR
+              value: "0.0.0.0:8080"
+          livenessProbe:
+            exec:
+              command:
+                - sh
+                - -c
+                - curl -fsS http://0:80/health
+""", 19),
+    "Kubernetes env feeding command": ("k8s/job.yaml", """\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: warm}
+spec:
+  template:
+    spec:
+      containers:
+        - name: warm
+          image: curlimages/curl
+          env:
+            - name: TARGET
+              value: "0:80"
+          command: ["curl", "-fsS", "$(TARGET)"]
+""", 13),
+    "GitHub Actions step": (".github/workflows/smoke.yml", """\
+name: smoke
+on: [push]
+jobs:
+  smoke:
+    runs-on: ubuntu-latest
+    env:
+      PORT: 8080
+    steps:
+      - uses: actions/checkout@v4
+      - name: Probe
+        run: |
+          docker compose up -d
+          curl -fsS --retry 5 http://0:80/health
+""", 13),
+    "GitLab CI script": ("ci/.gitlab-ci.yml", """\
+stages: [test]
+smoke:
+  stage: test
+  variables:
+    SITE: "http://0:80"
+  script:
+    - ./start.sh &
+    - curl -fsS "$SITE/health"
+""", 8),
+    "Makefile recipe": ("proj/Makefile", """\
+HEALTH = http://0:80/health
+
+check:
+\t@curl -fsS $(HEALTH)
+""", 4),
+    "shell script with a variable": ("bin/warm.sh", """\
+#!/bin/bash
+set -eu
+BACKEND=0:80
+for path in / /health; do
+  curl -fsS "http://${BACKEND}${path}"
+done
+""", 5),
+    "shell heredoc to ssh": ("bin/remote.sh", """\
+#!/bin/sh
+ssh web1 <<'END'
+curl -fsS http://0:80/health
+END
+""", 3),
+    ".env file": ("app/.env", """\
+# where the worker sends its results
+RESULTS_URL=http://0:80/results
+BIND_ADDRESS=0.0.0.0
+""", 2),
+}
+
+
+def layout(tmp_path, path, text):
+    full = tmp_path / path
+    full.parent.mkdir(parents=True, exist_ok=True)
+    full.write_text(text)
+    if "HEALTH_URL" in text:
+        url = "http://0:80/health" if "0:80" not in text.replace("0.0.0.0", "") else "http://127.0.0.1:80/health"
+        (full.parent / ".env").write_text("HEALTH_URL=%s\n" % url)
+    return str(full)
+
+
+def errors(result):
+    return sorted((os.path.basename(f.file), f.line) for f in result.findings if f.severity == "error")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_incident_is_an_error_at_its_line(tmp_path, case):
+    path, text, line = CASES[case]
+    full = layout(tmp_path, path, text)
+    result = endpoint_scan.scan([full])
+    assert result.errors == []
+    assert (os.path.basename(full), line) in errors(result), [repr(f) for f in result.findings]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_fixed_version_passes(tmp_path, case):
+    path, text, _line = CASES[case]
+    full = layout(tmp_path, path, re.sub(r"(?<![0-9.])0:80", "127.0.0.1:80", text))
+    dotenv = os.path.join(os.path.dirname(full), ".env")
+    if "HEALTH_URL" in text:
+        with open(dotenv, "w") as handle:
+            handle.write("HEALTH_URL=http://127.0.0.1:80/health\n")
+    result = endpoint_scan.scan([str(tmp_path)])
+    assert result.errors == [] and result.findings == [], [repr(f) for f in result.findings]
+    assert len(result.files) >= 1
+
+
+def test_kinds_are_recognised_by_content_too(tmp_path):
+    layout(tmp_path, "ops/probe", "#!/usr/bin/env bash\ncurl http://0:80/\n")
+    layout(tmp_path, "ops/unitfile", "[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/curl http://0:80/\n")
+    layout(tmp_path, "ops/jobs", "*/5 * * * * curl http://0:80/\n")
+    layout(tmp_path, "ops/build.docker", "FROM alpine\nRUN wget http://0:80/\n")
+    layout(tmp_path, "ops/stack.yml", "services:\n  a:\n    image: x\n    command: curl http://0:80/\n")
+    result = endpoint_scan.scan([str(tmp_path)])
+    assert sorted(result.kinds.values()) == ["compose", "crontab", "dockerfile", "shell", "systemd"]
+    assert len(errors(result)) == 5
+
+
+def test_a_variable_nobody_knows_is_not_judged_and_explain_says_so(tmp_path):
+    full = layout(tmp_path, "bin/probe.sh", "#!/bin/sh\ncurl -fsS \"$BACKEND/health\"\n")
+    result = endpoint_scan.scan([full], explain=True)
+    assert result.findings == []
+    assert result.notes and "$BACKEND" in result.notes[0]["message"] and result.notes[0]["line"] == 2
+    result = endpoint_scan.scan([full], env={"BACKEND": "http://0:80"})
+    assert errors(result) == [("probe.sh", 2)]
+
+
+def test_bind_intent_is_silent(tmp_path):
+    layout(tmp_path, "a/run.sh", "#!/bin/sh\nexport HOST=0.0.0.0\ngunicorn -b 0.0.0.0:8000 app:app &\n"
+           "uvicorn --host 0.0.0.0 --port 8001 app:app\n")
+    layout(tmp_path, "a/app.socket", "[Socket]\nListenStream=0.0.0.0:8080\nListenStream=[::]:8080\n")
+    layout(tmp_path, "a/compose.yaml", "services:\n  web:\n    image: nginx\n    ports: [\"0.0.0.0:80:80\"]\n"
+           "    environment:\n      - HOST=0.0.0.0\n      - LISTEN=[::]:80\n"
+           "    command: [\"python\", \"-m\", \"http.server\", \"--bind\", \"0.0.0.0\", \"80\"]\n")
+    layout(tmp_path, "a/Dockerfile", "FROM python:3\nENV HOST=0.0.0.0 PORT=8000\nCMD uvicorn --host $HOST app:app\n")
+    result = endpoint_scan.scan([str(tmp_path)])
+    assert result.findings == [] and result.errors == [] and len(result.files) == 4
+
+
+def test_credentials_never_appear_in_findings(tmp_path):
+    layout(tmp_path, "a/backup.sh", "#!/bin/sh\ncurl -u admin:S3cretPw -H 'X-Token: abc123tok' "
+           "http://ops:S3cretPw@0:80/backup\n")
+    result = endpoint_scan.scan([str(tmp_path)])
+    assert errors(result) == [("backup.sh", 2)]
+    text = repr([f.as_dict() for f in result.findings])
+    assert "S3cretPw" not in text and "abc123tok" not in text
+
+
+def test_suppressions_with_a_reason(tmp_path):
+    full = layout(tmp_path, "a/t.sh", "#!/bin/sh\n# preflight: ignore[unspecified-connect-address] loopback test\n"
+                  "curl http://0:80/\ncurl http://0:81/  # preflight: ignore[unspecified-connect-address]\n")
+    result = endpoint_scan.scan([full])
+    assert [f.line for f in result.suppressed] == [3] and errors(result) == [("t.sh", 4)]
+
+
+def test_malformed_yaml_and_units_are_named_and_the_scan_goes_on(tmp_path):
+    layout(tmp_path, "a/compose.yaml", "services:\n  web: [unclosed\n")
+    layout(tmp_path, "a/x.service", "[Service\nExecStart=/bin/true\n")
+    layout(tmp_path, "a/z.sh", "#!/bin/sh\ncurl http://0:80/\n")
+    result = endpoint_scan.scan([str(tmp_path)])
+    messages = sorted(e["message"] for e in result.errors)
+    assert "compose.yaml" in messages[0] and "malformed YAML" in messages[0]
+    assert "x.service:1" in messages[1]
+    assert errors(result) == [("z.sh", 2)]
+
+
+def test_unreadable_files_are_named(tmp_path):
+    full = layout(tmp_path, "a/z.sh", "#!/bin/sh\ncurl http://0:80/\n")
+    if os.geteuid() == 0:  # root reads any file: a path through a file fails the read instead
+        result = endpoint_scan.scan([full + "/nope"])
+    else:
+        os.chmod(full, 0)
+        result = endpoint_scan.scan([full])
+    assert result.errors and result.errors[0]["file"].startswith(full)
+
+
+def test_field_trial_faults_stay_fixed(tmp_path):
+    """Each false error the field trials found (docs/endpoints.md), as a small case of its own."""
+    # documentation that quotes a unit file is not a unit
+    layout(tmp_path, "docs/setup.md", "Write this unit:\n\n[Service]\nExecStart=/usr/bin/runner\n")
+    # a placeholder the user fills in, in an example override file
+    layout(tmp_path, "examples/compose.override.yml", "services:\n  exporter:\n    image: x/exporter\n"
+           "    environment:\n      - EXPORTER_HOST=<your-mail-domain>\n")
+    # URLs with no host: a database file, and Galera's empty cluster address (start a new cluster)
+    layout(tmp_path, ".github/workflows/php.yml", "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n"
+           "    env:\n      DATABASE_URL: sqlite:///%kernel.project_dir%/data.db\n    steps:\n"
+           "      - run: make test\n")
+    layout(tmp_path, "k8s/galera.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: db}\nspec:\n  containers:\n"
+           "    - name: db\n      image: galera\n      env:\n        - name: WSREP_CLUSTER_ADDRESS\n"
+           "          value: gcomm://\n")
+    # a multi-line quoted string in a script holds a config (its "http {" is not httpie)
+    layout(tmp_path, "test/run.sh", "#!/bin/sh\nconfig='\n  input {\n    http {\n    }\n  }\n'\necho \"$config\"\n")
+    # an ARG without a default in a Dockerfile
+    layout(tmp_path, "img/Dockerfile", "FROM alpine\nARG VERSION\nENV APP_VERSION=$VERSION\n")
+    # a command named by a variable set differently in different branches
+    layout(tmp_path, "get.sh", "#!/bin/sh\nif [ -n \"$DRY\" ]; then sh_c=echo; else sh_c='sh -c'; fi\n"
+           "$sh_c \"curl -fsSL https://download.example.com/gpg -o /tmp/k\"\n")
+    # an init script named *.service (a shebang, then shell) is a script, not a unit
+    layout(tmp_path, "init/app.service", "#!/usr/bin/env sh\n### BEGIN INIT INFO\nDIR=\"/opt/app\"\n. \"$DIR/x\"\n")
+    # Postfix's relay notation: a host name in brackets means "no MX lookup", not an IPv6 address
+    layout(tmp_path, "relay/compose.yaml", "services:\n  mail:\n    image: mail\n    environment:\n"
+           "      - DEFAULT_RELAY_HOST=[smtp.relay.example]:465\n")
+    result = endpoint_scan.scan([str(tmp_path)], explain=True)
+    assert result.findings == [] and result.errors == [], (result.findings, result.errors)
+    assert result.kinds[str(tmp_path / "init/app.service")] == "shell"
+    assert "docs/setup.md" not in " ".join(result.files)
+    notes = " ".join(n["message"] for n in result.notes)
+    assert "<your-mail-domain> is a placeholder" in notes and "a URL with no host" in notes
