@@ -36,6 +36,8 @@ _PORT_VALUE = re.compile(r"(?i)^[0-9]+([-:][0-9]+)?(/(tcp|udp|sctp))?$")  # 8080
 _SERIAL_NAME = re.compile(r"(?i)(^|_)(SERIAL|TTY|UART)(_|$)")
 _DEVICE = re.compile(r"^(tty[A-Za-z]*[0-9]*|cu\.[\w.-]+|COM[0-9]+)$")
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$")
+_PLACEHOLDER = re.compile(r"<[A-Za-z][^<>\s]*>")  # https://<your-domain>/
+_MAIL_RELAY = re.compile(r"^\[([0-9.]+|[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9.-]*)\](:[0-9]+)?$")
 _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?")
 _LOCAL_SCHEMES = {"file", "unix", "npipe", "ldapi", "sqlite", "sqlite3", "ipc", "inproc", "fd", "local"}
 _WEB_SCHEMES = {"http", "https", "ws", "wss", "grpc", "grpcs", "ftp", "ftps"}
@@ -171,6 +173,9 @@ def judge(key, value, value_role=None, required=False):
         return [_problem(addresses.MALFORMED_ADDRESS, "%s is empty" % key, "set it to a URL or host:port")]
     if value.lower().startswith("jdbc:"):
         value = value[5:]  # jdbc:postgresql://db:5432/app is a postgresql URL
+    relay = _MAIL_RELAY.match(value)
+    if relay:
+        value = relay.group(1) + (relay.group(2) or "")  # Postfix's [mail.example.org]:587: no MX lookup
     if "," in value and not re.search(r"[?=\s]", value):
         # A list: Elasticsearch hosts, a libpq or MongoDB multi-host URL. Each part is judged.
         return [problem for part in value.split(",") if part.strip() for problem in judge(key, part, value_role)]
@@ -211,6 +216,8 @@ def not_an_address(key, value):
     (``qemu:///system``, ``unix:///run/docker.sock``, ``ldapi:///``, ``postgresql:///app``).
     """
     text = value.strip()
+    if _PLACEHOLDER.search(text):
+        return "a placeholder to fill in"
     if text[:1] in ("/", "~", "^") or text.startswith(("./", "../")):
         return "a path or a regular expression"
     if re.search(r"[|\\()\s]", text):

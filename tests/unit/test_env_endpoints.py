@@ -213,6 +213,8 @@ def test_connect_targets_at_every_address_stay_errors(key, value):
     ("app_jdbc_url", "jdbc:postgresql://db.internal:5432/app"),
     ("app_socket_endpoint", "unix:/run/app/app.sock"),
     ("jenkins_http_port", "-1"),                           # Jenkins: -1 switches the HTTP port off
+    ("postfix_relay_host", "[smtp.example.org]:587"),      # Postfix: brackets mean "no MX lookup"
+    ("app_public_url", "https://<your-domain>/"),          # a placeholder in an example default
 ])
 def test_lists_patterns_and_wrapped_urls_that_are_fine(key, value):
     assert env_endpoints.judge(key, value) == []
@@ -222,6 +224,7 @@ def test_lists_patterns_and_wrapped_urls_that_are_fine(key, value):
     ("search_hosts_url", "https://es1.example.org:9200,http://0:9200"),  # one bad member of a list
     ("app_jdbc_url", "jdbc:postgresql://0:5432/app"),
     ("grpc_endpoint", "dns:///0:50051"),                   # gRPC: the host follows the empty authority
+    ("mail_relay_url", "[0]:587"),
 ])
 def test_lists_and_wrapped_urls_keep_their_errors(key, value):
     assert [p["code"] for p in env_endpoints.judge(key, value)] == ["unspecified-connect-address"]
