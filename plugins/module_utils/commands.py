@@ -26,7 +26,7 @@ import os
 import re
 import shlex
 
-from ansible_collections.preflight.nginx.plugins.module_utils import addresses
+from ansible_collections.preflight.nginx.plugins.module_utils import addresses, env_endpoints
 
 CURL_LIKE = {"curl", "wget", "ab", "wrk"}
 HTTPIE = {"http", "https", "xh", "xhs"}
@@ -443,7 +443,7 @@ def connect_problems(value, host_only=False):
     text = addresses.redact(str(value))
     if "{{" in text or "{%" in text or "$" in text:
         return []
-    return addresses.endpoint_problems(text, host_only)
+    return env_endpoints.target_problems(text, host_only)  # the one judge: file:///, unix:///... name no host
 
 
 def target_problems(target):

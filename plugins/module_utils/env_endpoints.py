@@ -9,6 +9,7 @@ double quotes, and a backslash at the end of a line to continue it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ansible_collections.preflight.nginx.plugins.module_utils import addresses
@@ -30,6 +31,16 @@ _HOST_NAME = re.compile(r"(?i)(^|_)(HOST|HOSTNAME|ADDR|ADDRESS|SERVER|IP)$")
 _CLIENT_SERVICE = re.compile(
     r"(?i)(^|_)(DB|DATABASE|REDIS|MYSQL|MARIADB|POSTGRES|POSTGRESQL|PG|MONGO|MONGODB|AMQP|RABBITMQ|KAFKA|"
     r"SMTP|MAIL|MEMCACHED|CACHE|LDAP|BROKER|REMOTE|PROXY|API|UPSTREAM|ORIGIN)(_|$)")
+_PORT_NAME = re.compile(r"(?i)(^|_)PORT$")
+_PORT_VALUE = re.compile(r"(?i)^[0-9]+([-:][0-9]+)?(/(tcp|udp|sctp))?$")  # 8080, 8080/tcp, 8000-8010
+_SERIAL_NAME = re.compile(r"(?i)(^|_)(SERIAL|TTY|UART)(_|$)")
+_DEVICE = re.compile(r"^(tty[A-Za-z]*[0-9]*|cu\.[\w.-]+|COM[0-9]+)$")
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$")
+_PLACEHOLDER = re.compile(r"<[A-Za-z][^<>\s]*>")  # https://<your-domain>/
+_MAIL_RELAY = re.compile(r"^\[([0-9.]+|[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9.-]*)\](:[0-9]+)?$")
+_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+_LOCAL_SCHEMES = {"file", "unix", "npipe", "ldapi", "sqlite", "sqlite3", "ipc", "inproc", "fd", "local"}
+_WEB_SCHEMES = {"http", "https", "ws", "wss", "grpc", "grpcs", "ftp", "ftps"}
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _DOUBLE_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "$": "$", "`": "`"}
 
@@ -141,20 +152,40 @@ def role(key, value):
     return CONNECT
 
 
-def judge(key, value, value_role=None):
+def judge(key, value, value_role=None, required=False):
     """Problems of one endpoint variable (a list of dicts; empty when it is fine).
 
     Each problem has a ``severity``: ``error``, or ``warning`` where the value
     is wrong only if a client connects to it (an ambiguous name at 0.0.0.0).
     ``value_role`` forces the role (the gate's endpoints are connect targets).
+    Values are judged, not their absence: an empty value (a role default the
+    user sets later, or "off") is a problem only when ``required`` (the caller
+    named the variable as an endpoint, as env_check ``keys`` and the gate do).
+    A value that is plainly not a network address (see ``not_an_address``) is
+    not judged.
     """
     value = "" if value is None else addresses.redact(str(value).strip())
     if "{{" in value or "{%" in value or "$" in value:
         return []  # known only when Jinja or the shell renders it
     if not value:
+        if not required:
+            return []
         return [_problem(addresses.MALFORMED_ADDRESS, "%s is empty" % key, "set it to a URL or host:port")]
-    if re.search(r"(?i)(^|_)PORT$", key):
-        if addresses.parse_port(value) is None:
+    if value.lower().startswith("jdbc:"):
+        value = value[5:]  # jdbc:postgresql://db:5432/app is a postgresql URL
+    relay = _MAIL_RELAY.match(value)
+    if relay:
+        value = relay.group(1) + (relay.group(2) or "")  # Postfix's [mail.example.org]:587: no MX lookup
+    if "," in value and not re.search(r"[?=\s]", value):
+        # A list: Elasticsearch hosts, a libpq or MongoDB multi-host URL. Each part is judged.
+        return [problem for part in value.split(",") if part.strip() for problem in judge(key, part, value_role)]
+    if not_an_address(key, value):
+        return []
+    if _PORT_NAME.search(key):
+        if value in ("0", "-1"):
+            return []  # "off" (kubelet's read_only_port: 0, Jenkins' --httpPort=-1) or "any free port"
+        numbers = re.findall(r"[0-9]+", value) if _PORT_VALUE.match(value) else []
+        if not numbers or any(addresses.parse_port(number) is None for number in numbers):
             return [_problem(addresses.INVALID_PORT, "%s=%s is not a port (1-65535)" % (key, value),
                              "a port is a decimal number from 1 to 65535")]
         return []
@@ -163,7 +194,7 @@ def judge(key, value, value_role=None):
     if value_role == BIND:
         problems = bind_problems(value, host_only)
     else:
-        problems = [dict(p, severity="error") for p in addresses.endpoint_problems(value, host_only)]
+        problems = [dict(p, severity="error") for p in target_problems(value, host_only)]
     for problem in problems:
         problem["message"] = re.sub(r"^(endpoint|listen): ", "%s: " % key, problem["message"])
         if value_role == AMBIGUOUS and problem["code"] in (addresses.UNSPECIFIED, addresses.NON_CANONICAL):
@@ -171,6 +202,79 @@ def judge(key, value, value_role=None):
             problem["message"] = ("%s=%s: right if a server listens on it (every address), wrong if a client "
                                   "connects to it: %s" % (key, value, problem["message"].split(": ", 1)[-1]))
     return problems
+
+
+def not_an_address(key, value):
+    """Why the value of an endpoint-named variable is plainly no network address, or None.
+
+    Names only suggest an endpoint; the value decides. Seen on public repositories:
+    paths and nginx location regexes (``admin_uri: "/admin/|/api/"``, ``base_url: /``,
+    ``conf_dir_host: /etc/app/conf.d``), serial devices (``zwave_serial_port: /dev/ttyUSB0``,
+    ``console_serial_port: ttyS0``), a Bluetooth MAC address (``AA:BB:CC:DD:EE:FF``, not
+    host:port), an interface address with its prefix (``lxc_net_address: 10.0.3.1/24``),
+    ``scp``-style git remotes (``git@host:org/repo.git``) and URIs that name no network host
+    (``qemu:///system``, ``unix:///run/docker.sock``, ``ldapi:///``, ``postgresql:///app``).
+    """
+    text = value.strip()
+    if _PLACEHOLDER.search(text):
+        return "a placeholder to fill in"
+    if text[:1] in ("/", "~", "^") or text.startswith(("./", "../")):
+        return "a path or a regular expression"
+    if re.search(r"[|\\()\s]", text):
+        return "a regular expression or a list, not one address"
+    if _SERIAL_NAME.search(key) or _DEVICE.match(text):
+        return "a serial device"
+    if _MAC.match(text):
+        return "a MAC address"
+    if "/" not in text and re.match(r"^[\w.*%-]*[*%][\w.*%-]*$", text):
+        return "a host pattern (MySQL's '%', '*.example.org')"
+    if "/" in text and "://" not in text:
+        try:
+            ipaddress.ip_interface(text)
+            return "an interface address or a network (CIDR)"
+        except ValueError:
+            pass
+    if local_uri(text):
+        return "a URI that names no network host"
+    if "://" not in text and re.match(r"^[^:/\[\]]+:[^0-9:/]", text) and not addresses.is_ipv6(text):
+        return "not host:port (the part after the colon is no port)"
+    return None
+
+
+def local_uri(text):
+    """True for a URI that names no network host: a local scheme, or an empty host outside the web.
+
+    ``file:``, ``unix:``, ``ldapi:``, ``sqlite:`` and ``*+unix`` schemes are local whatever
+    they hold (ldapi's host is an encoded socket path). Elsewhere an empty host means the
+    scheme's local default: libvirt's ``qemu:///system``, a PostgreSQL socket
+    (``postgresql:///app``, ``postgresql://app@/app?host=/run/postgresql``). Only web URLs
+    (http, https, ws, grpc, ftp) need a host: ``https:///path`` stays an error.
+    """
+    match = _URI.match(text)
+    if not match or (not match.group(2) and match.group(1).lower() not in _LOCAL_SCHEMES - {"unix"}):
+        return False  # host:port, or nginx's unix:/path (its length is checked as nginx would)
+    scheme = match.group(1).lower()
+    if scheme in _LOCAL_SCHEMES or scheme.endswith(("+unix", "+socket")) or scheme.startswith("unix+"):
+        return True
+    if scheme in _WEB_SCHEMES or scheme == "dns":
+        return False  # gRPC's dns:///host:port names its host after the empty authority
+    authority = re.split(r"[/?#]", text[match.end():], maxsplit=1)[0]
+    return authority.rpartition("@")[2] == ""
+
+
+def target_problems(value, host_only=False):
+    """Problems of a value a client connects to (a URL, host:port or host); none for a local URI."""
+    text = str(value).strip()
+    if text.lower().startswith("jdbc:"):
+        text = text[5:]
+    dns = re.match(r"(?i)^dns://[^/]*/([^/?#]+)", text)
+    if dns:
+        text = dns.group(1)  # gRPC name resolution: dns:///backend:50051
+    if local_uri(text):
+        return []
+    if "://" not in text and "/" in text and not text.startswith("/") and not text.lower().startswith("unix:"):
+        text = text.split("/", 1)[0]  # host:port/path without a scheme (curl reads it so): judge the host
+    return addresses.endpoint_problems(text, host_only)
 
 
 def bind_problems(value, host_only=False):
@@ -204,6 +308,6 @@ def check_variables(items, pattern=DEFAULT_PATTERN, keys=None, select_all=False,
     for key, value, file, line in items:
         if not select_all and not is_endpoint_key(key, pattern, keys):
             continue
-        problems = judge(key, value, value_role)
+        problems = judge(key, value, value_role, required=bool(keys) or select_all or value_role is not None)
         results.append({"key": key, "value": value, "file": file, "line": line, "problems": problems})
     return results

@@ -80,6 +80,19 @@ def test_bind_addresses_and_non_nginx_files_raise_nothing(tmp_path):
     assert "Ignored exception" not in proc.stderr
 
 
+def test_a_profile_does_not_silently_drop_the_preflight_rules(tmp_path):
+    # The trap: a repository whose .ansible-lint says only "profile: production". ansible-lint
+    # unloads every rule its profile does not name, so `-t preflight` ran nothing and "Passed".
+    project = os.path.join(ROOT, "tests", "lint", "profile")
+    proc, found = lint(project, tmp_path, "-r", RULES, "-t", "preflight")
+    assert found == expectations(project) and proc.returncode == 2, (found, proc.stderr)
+    proc, found = lint(project, tmp_path / "cli", "-r", RULES, "--profile", "min")
+    assert found == expectations(project) and proc.returncode == 2, (found, proc.stderr)
+    # skip_list still switches a rule off.
+    proc, found = lint(project, tmp_path / "skip", "-r", RULES, "-x", "preflight-endpoint")
+    assert found == set() and proc.returncode == 0, (found, proc.stderr)
+
+
 def test_a_missing_crossplane_fails_the_run_and_says_what_to_install(tmp_path):
     hide = tmp_path / "hide"
     hide.mkdir()
@@ -107,3 +120,29 @@ def test_rules_load_by_themselves_once_installed():
     proc = subprocess.run([LINT, "--offline", "-L"], capture_output=True, text=True,
                           timeout=300, check=False)
     assert "preflight-endpoint" in proc.stdout and "preflight-nginx-config" in proc.stdout, proc.stderr
+
+
+def test_an_ansible_lint_that_drops_custom_rules_under_a_profile_is_named(monkeypatch, caplog):
+    # ansible-lint before 26.2 unloads enable_list rules under a profile too; it cannot run here,
+    # so its filter (without the enable_list parameter) stands in for it.
+    import types
+
+    import ansiblelint.rules
+
+    sys.path.insert(0, RULES)
+    try:
+        import preflight_engine
+    finally:
+        sys.path.remove(RULES)
+
+    class Rule(preflight_engine.KeptUnderProfiles):
+        id = "preflight-endpoint"
+
+    collection = types.SimpleNamespace(options=types.SimpleNamespace(profile="production", enable_list=[]))
+    Rule()._collection = collection
+    assert collection.options.enable_list == ["preflight-endpoint"] and not caplog.records
+
+    monkeypatch.setattr(ansiblelint.rules, "filter_rules_with_profile", lambda rule_col, profile: None)
+    collection.options.enable_list = []
+    Rule()._collection = collection
+    assert "does not run under profile 'production'" in caplog.text and "upgrade ansible-lint" in caplog.text

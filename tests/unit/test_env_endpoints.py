@@ -107,3 +107,124 @@ def test_values_rendered_later_are_not_judged():
     # ansible-community/ansible-consul vars/RedHat.yml: a URL chosen by a Jinja if.
     value = "{% if (ansible_distribution == 'Fedora') %}https://rpm.example/fedora.repo{% else %}x{% endif %}"
     assert env_endpoints.judge("consul_repo_url", value) == []
+
+
+# Precision on public repositories (issue 15): each case below was a false finding there,
+# rewritten here in our own names and values.
+
+@pytest.mark.parametrize("key, value", [
+    ("chat_bot_hostname", ""), ("mariadb__server", ""), ("metrics_exposure_hostname", "  "), ("smtp_relay_host", None),
+])
+def test_empty_role_defaults_are_not_findings(key, value):
+    # A default left empty is "set it later" or "off": judge values, not their absence.
+    assert env_endpoints.judge(key, value) == []
+    assert env_endpoints.check_variables([(key, value, "defaults/main.yml", 3)])[0]["problems"] == []
+
+
+def test_an_empty_value_is_a_finding_where_the_caller_names_it_an_endpoint():
+    # env_check keys=[...] and the gate (select_all, role=connect) say "this must be an endpoint".
+    named = env_endpoints.check_variables([("UPSTREAM", "", None, None)], keys=["UPSTREAM"])
+    gate = env_endpoints.check_variables([("shop_backend", "", None, None)], select_all=True, value_role="connect")
+    assert [p["message"] for p in named[0]["problems"]] == ["UPSTREAM is empty"]
+    assert [p["message"] for p in gate[0]["problems"]] == ["shop_backend is empty"]
+
+
+@pytest.mark.parametrize("key, value", [
+    ("shop_protected_uri", "/admin/|/api/|/metrics"),     # an nginx location regex
+    ("shop_location_uri", "^/(static|media)/"),
+    ("forge_webhook_public_endpoint", "/hooks"),
+    ("base_url", "/"),
+    ("conf_dir_host", "/etc/app/conf.d"),                  # a directory on the host
+    ("backup_target_host", "~/backups"),
+])
+def test_paths_and_regexes_in_endpoint_names_are_not_judged(key, value):
+    assert env_endpoints.not_an_address(key, value)
+    assert env_endpoints.judge(key, value) == []
+
+
+@pytest.mark.parametrize("key, value", [
+    ("libvirt_uri", "qemu:///system"),                     # libvirt's local system daemon
+    ("docker_host", "unix:///var/run/docker.sock"),
+    ("seed_url", "file:///srv/seed/index.json"),
+    ("ldap_uri", "ldapi:///"),
+    ("slapd_uri", "ldapi://%2Frun%2Fslapd%2Fldapi"),       # the host is an encoded socket path
+    ("app_database_url", "postgresql:///shop"),            # PostgreSQL over its local socket
+    ("app_dsn", "postgresql://shop@/shop?host=/run/postgresql"),
+    ("cache_url", "sqlite:////var/lib/app/cache.db"),
+    ("health_url", "http+unix://%2Frun%2Fapp.sock/health"),
+    ("queue_url", "redis+socket:///run/redis/redis.sock"),
+])
+def test_uris_that_name_no_network_host_are_not_judged(key, value):
+    assert env_endpoints.judge(key, value) == []
+
+
+@pytest.mark.parametrize("key, value, code", [
+    ("api_url", "https:///v1", "malformed-address"),                   # a web URL needs its host
+    ("libvirt_uri", "qemu+ssh://0/system", "unspecified-connect-address"),  # a remote libvirt is a network target
+    ("ldap_uri", "ldap://0:389", "unspecified-connect-address"),
+    ("app_database_url", "postgresql://shop@0:5432/shop", "unspecified-connect-address"),
+])
+def test_network_uris_of_other_schemes_are_still_judged(key, value, code):
+    assert [p["code"] for p in env_endpoints.judge(key, value)] == [code]
+
+
+@pytest.mark.parametrize("key, value", [
+    ("zwave_serial_port", "/dev/ttyUSB0"),
+    ("console_serial_port", "ttyS0"),
+    ("modem_port", "ttyACM0"),
+    ("beacon_bluetooth_address", "AA:BB:CC:DD:EE:FF"),    # a MAC address, not host:port
+    ("lxc__net_address", "10.0.3.1/24"),                   # an interface address with its prefix
+    ("wg_server_address", "fd00:10::1/64"),
+    ("theme_git_url", "git@git.example.org:web/theme.git"),  # scp-style remote
+    ("saml_entity_uri", "urn:example:sp"),
+])
+def test_names_that_match_but_hold_no_endpoint(key, value):
+    assert env_endpoints.judge(key, value) == []
+
+
+@pytest.mark.parametrize("key, value, problems", [
+    ("read_only_port", "0", []),                           # kubelet: 0 switches the port off
+    ("firewall_port", "8443/tcp", []),
+    ("passive_port", "30000-30100", []),
+    ("admin_port", "80800", ["invalid-port"]),
+    ("passive_port", "30000-70000", ["invalid-port"]),
+    ("web_port", "eighty", ["invalid-port"]),
+])
+def test_port_values(key, value, problems):
+    assert [p["code"] for p in env_endpoints.judge(key, value)] == problems
+
+
+@pytest.mark.parametrize("key, value", [
+    ("tracing_otlp_endpoint", "[::]:4317"),                # a component connects there: true findings
+    ("collector_endpoint", "0.0.0.0:4317"),
+    ("BACKEND_URL", "http://0:8080"),
+    ("status_url", "0:8080/health"),                       # host:port/path without a scheme, as curl reads it
+])
+def test_connect_targets_at_every_address_stay_errors(key, value):
+    assert [(p["code"], p["severity"]) for p in env_endpoints.judge(key, value)] == [
+        ("unspecified-connect-address", "error")]
+
+
+@pytest.mark.parametrize("key, value", [
+    ("app_db_user_host", "%"),                             # MySQL: the user may connect from anywhere
+    ("app_db_user_host", "10.0.%"),
+    ("search_hosts_url", "https://es1.example.org:9200,https://es2.example.org:9200"),
+    ("allowed_host", "127.0.0.1,10.0.0.1"),
+    ("app_jdbc_url", "jdbc:postgresql://db.internal:5432/app"),
+    ("app_socket_endpoint", "unix:/run/app/app.sock"),
+    ("jenkins_http_port", "-1"),                           # Jenkins: -1 switches the HTTP port off
+    ("postfix_relay_host", "[smtp.example.org]:587"),      # Postfix: brackets mean "no MX lookup"
+    ("app_public_url", "https://<your-domain>/"),          # a placeholder in an example default
+])
+def test_lists_patterns_and_wrapped_urls_that_are_fine(key, value):
+    assert env_endpoints.judge(key, value) == []
+
+
+@pytest.mark.parametrize("key, value", [
+    ("search_hosts_url", "https://es1.example.org:9200,http://0:9200"),  # one bad member of a list
+    ("app_jdbc_url", "jdbc:postgresql://0:5432/app"),
+    ("grpc_endpoint", "dns:///0:50051"),                   # gRPC: the host follows the empty authority
+    ("mail_relay_url", "[0]:587"),
+])
+def test_lists_and_wrapped_urls_keep_their_errors(key, value):
+    assert [p["code"] for p in env_endpoints.judge(key, value)] == ["unspecified-connect-address"]

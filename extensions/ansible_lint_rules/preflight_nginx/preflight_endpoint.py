@@ -85,7 +85,7 @@ def _key_line(file, key, start, value=None):
     return start
 
 
-class PreflightEndpointRule(AnsibleLintRule):
+class PreflightEndpointRule(preflight_engine.KeptUnderProfiles, AnsibleLintRule):
     """Network addresses that no client can connect to."""
 
     id = "preflight-endpoint"

@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import importlib.util
+import inspect
+import logging
 import os
 import sys
 
@@ -65,3 +67,42 @@ def load(name):
             del sys.modules[module]
         sys.meta_path.insert(0, _CheckoutFinder(root))
         return importlib.import_module("%s.%s" % (_ENGINE, name))
+
+
+class KeptUnderProfiles:
+    """Mixin for the preflight rules: a profile (``profile: production``) does not drop them.
+
+    ansible-lint unloads every rule its profile does not name, custom rules included, before
+    it looks at ``-t``: in a repository whose .ansible-lint says ``profile: production``,
+    ``ansible-lint -t preflight`` ran no preflight rule and said "Passed". A rule in
+    ``enable_list`` survives that filter (ansible-lint 26.2 and later). The collection hands
+    each rule its options (``rule._collection``) before it filters, so here the rule enters
+    its own id in that run's ``enable_list``: installed or given with ``-r``, it runs under
+    any profile. ``skip_list`` still switches it off.
+    """
+
+    @property
+    def _collection(self):
+        return self.__dict__.get("_preflight_collection")
+
+    @_collection.setter
+    def _collection(self, collection):
+        self.__dict__["_preflight_collection"] = collection
+        options = getattr(collection, "options", None)
+        enabled = getattr(options, "enable_list", None)
+        if getattr(options, "profile", None) and isinstance(enabled, list) and self.id not in enabled:
+            enabled.append(self.id)
+            if not _profiles_honour_enable_list():
+                logging.getLogger(__name__).warning(
+                    "%s does not run under profile %r with this ansible-lint (older than 26.2 drops every "
+                    "rule its profile does not name): upgrade ansible-lint, or run without a profile",
+                    self.id, options.profile)
+
+
+def _profiles_honour_enable_list():
+    """ansible-lint 26.2 and later keep the rules of enable_list under a profile."""
+    try:
+        from ansiblelint.rules import filter_rules_with_profile
+    except ImportError:
+        return False
+    return "enable_list" in inspect.signature(filter_rules_with_profile).parameters

@@ -58,7 +58,7 @@ def without_jinja(text):
     return _JINJA.sub(replace, text)
 
 
-class PreflightNginxConfigRule(AnsibleLintRule):
+class PreflightNginxConfigRule(preflight_engine.KeptUnderProfiles, AnsibleLintRule):
     """nginx configuration with addresses nginx -t lets through."""
 
     id = "preflight-nginx-config"
