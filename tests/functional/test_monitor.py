@@ -314,11 +314,11 @@ class Hanging:
 
 
 def test_run_stays_within_budget_with_500_members_and_10_hanging(live, capsys):
-    up = [Backend(backlog=4) for _ in range(245)]
-    refused = [socket.socket() for _ in range(245)]  # bound, not listening: connections are refused
+    up = [Backend(backlog=4) for _index in range(245)]
+    refused = [socket.socket() for _index in range(245)]  # bound, not listening: connections are refused
     for sock in refused:
         sock.bind(("127.0.0.1", 0))
-    hanging = [Hanging() for _ in range(10)]
+    hanging = [Hanging() for _index in range(10)]
     try:
         members = ["127.0.0.1:%d" % b.port for b in up] + ["127.0.0.1:%d" % s.getsockname()[1] for s in refused] + \
                   ["127.0.0.1:%d" % h.port for h in hanging]
@@ -384,14 +384,17 @@ def test_the_installed_program_runs_on_debians_python_with_the_shipped_zip(live,
     path = tmp_path / "monitor.json"
     path.write_text(json.dumps({key: value for key, value in vars(config).items() if key != "budget"}))
     env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}  # no venv, no PYTHONPATH: nothing but what the role ships
-    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     live["site"].write_text(live["site"].read_text().replace("server 127.0.0.1:%d;" % live["backend"].port,
                                                              "server 0:80;"))
-    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env,
+                          check=False)
     assert proc.returncode == 1
     assert "finding unknown -> error: " in proc.stderr and "unspecified-connect-address" in proc.stderr
     path.write_text('{"textfile": "/tmp/x.prom", "state_dir": "/tmp", "bogus": 1}')
-    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env,
+                          check=False)
     assert proc.returncode == 2 and "unknown setting: bogus" in proc.stderr and "Traceback" not in proc.stderr

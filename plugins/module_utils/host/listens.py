@@ -158,7 +158,7 @@ def parse_socket(display):
     """("127.0.0.1:80" | "[::1]:80" | "*:80") as (family, address, port); None for unix or UDP sockets."""
     if display.startswith("unix:") or display.endswith("/udp"):
         return None
-    host, _, port = display.rpartition(":")
+    host, _colon, port = display.rpartition(":")
     if not port.isdigit():
         return None
     host = host.strip("[]")

@@ -305,7 +305,7 @@ def probe_all(targets, timeout, concurrency, deadline):
 
     if not seen:
         return results
-    for _ in range(min(int(concurrency), len(seen))):
+    for _worker in range(min(int(concurrency), len(seen))):
         threading.Thread(target=worker, daemon=True).start()
     done.wait(max(deadline - time.monotonic(), 0) + 0.5)
     with lock:
@@ -318,8 +318,9 @@ CUT = "cut short"
 
 
 def _socket_key(target):
-    return target["unix_path"] if target["kind"] == "unix" else "%s|%s" % (target["address"] or target["host"],
-                                                                             target["port"])
+    if target["kind"] == "unix":
+        return target["unix_path"]
+    return "%s|%s" % (target["address"] or target["host"], target["port"])
 
 
 def _endpoint(target):
@@ -608,7 +609,7 @@ def _skipped(run, key):
 
 
 def alert(run, key, state, previous, detail, details):
-    kind, _, subject = key.partition(":")
+    kind, _colon, subject = key.partition(":")
     env = dict(os.environ, PREFLIGHT_CHECK=details.get("CHECK", kind), PREFLIGHT_KIND=kind,
                PREFLIGHT_SUBJECT=subject, PREFLIGHT_STATE=state, PREFLIGHT_PREVIOUS=previous,
                PREFLIGHT_ERROR=detail, PREFLIGHT_URL=details.get("URL", ""))
