@@ -72,7 +72,7 @@ def measure(root, repeat):
                root]
     times, cpu = [], []
     data = None
-    for _ in range(repeat):
+    for _round in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, check=False)
