@@ -222,22 +222,25 @@ def test_listen_socket_lost_or_taken_by_another_process(live, capsys):
 
 def test_drift_a_hand_edit_after_the_gate_is_reported_with_its_findings(live, capsys):
     backups = live["tmp"] / "backups"
+    spare = "upstream spare {\n    server 127.0.0.1:9;\n}\n"  # unused: an info finding the gate lets through
     new = SITE % {"backend": live["backend"].port, "port": live["port"]}
     result = deploy.run(deploy.Settings(
-        files=[{"dest": str(live["site"]), "content": new + "# deployed\n"}], config=str(live["main"]),
+        files=[{"dest": str(live["site"]), "content": new + spare}], config=str(live["main"]),
         prefix=str(live["dir"]), nginx_binary=live["nginx"], probe="none", reload_method="signal",
         backup_dir=str(backups), health_checks=[]), deploy.subprocess_runner)
     assert result.get("changed") and not result.get("failed"), result
     assert transaction.committed_files(str(backups))[str(live["site"])] is not None
     text, log = run(live, capsys)
     assert sample(text, "drift_files") == 0
-    live["site"].write_text(new.replace("server 127.0.0.1:%d;" % live["backend"].port, "server 0:80;"))
+    # The hand edit moves the spare upstream to the top (its finding moves with it) and brings 0:80.
+    live["site"].write_text(spare + new.replace("server 127.0.0.1:%d;" % live["backend"].port, "server 0:80;"))
     text, log = run(live, capsys)
     assert sample(text, "drift_files") == 1
     assert sample(text, "drift_findings") == 1
     line = [x for x in log if x.startswith("preflight-nginx-monitor: drift unknown -> drifted: ")]
     assert line and "%s was changed outside the gate" % live["site"] in line[0], log
-    assert "sites-enabled/shop:2 error[unspecified-connect-address]" in line[0]
+    assert "sites-enabled/shop:5 error[unspecified-connect-address]" in line[0]
+    assert "unused-upstream" not in line[0]  # it was there when the gate deployed the file: not brought
 
 
 def test_env_file_bad_endpoint_and_malformed_file(live, capsys):

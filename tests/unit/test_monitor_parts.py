@@ -92,4 +92,4 @@ def test_budget_defaults_below_the_interval():
 
 
 def test_drift_without_any_deploy_is_nothing(tmp_path):
-    assert drift.check(str(tmp_path / "no-backups")) == []
+    assert drift.check(str(tmp_path / "no-backups")) == ([], {})

@@ -431,10 +431,11 @@ def _built_prefix(binary):
 
 # --- 4. drift ----------------------------------------------------------------------------------------
 
-def check_drift(run, summary):
+def check_drift(run, summary, previous):
+    """Returns the baseline to keep: each managed file's findings while it matched the gate's commit."""
     findings = summary["findings"] if summary else []
     try:
-        drifted = drift.check(run.settings.backup_dir, findings)
+        drifted, baseline = drift.check(run.settings.backup_dir, findings, previous.get("drift_baseline"))
     except transaction.TransactionError as exc:
         raise CheckFailed(str(exc)) from exc
     run.metrics.add("drift_files", "Files the gate manages that changed since it last committed them.", {},
@@ -445,8 +446,9 @@ def check_drift(run, summary):
         brought = "; ".join("%s:%s %s[%s] %s" % (f["file"], f["line"], f["severity"], f["rule"], f["message"])
                             for f in item["findings"][:5])
         run.state("drift:%s" % item["path"], "drifted", "%s %s outside the gate since its last deploy%s" % (
-            item["path"], item["change"], (": " + brought) if brought else " (no findings in it)"),
+            item["path"], item["change"], (": " + brought) if brought else " (it brought no findings)"),
             FILE=item["path"])
+    return baseline
 
 
 # --- 5. environment ----------------------------------------------------------------------------------
@@ -539,7 +541,7 @@ def run_once(settings, now=time.monotonic):
     summary = None
     steps = [("config", lambda: check_config(run, cache))]
     steps += [("listens", lambda: check_listens(run, _need(summary))),
-              ("drift", lambda: check_drift(run, summary)),
+              ("drift", lambda: previous.__setitem__("drift_baseline", check_drift(run, summary, previous))),
               ("env", lambda: check_env(run)),
               ("http", lambda: previous.__setitem__("http", check_http(run, previous.get("http", {})))),
               ("backends", lambda: check_backends(run, _need(summary)))]
@@ -568,7 +570,8 @@ def run_once(settings, now=time.monotonic):
     run.metrics.add("monitor_last_run_timestamp_seconds", "When the monitor last ran (Unix time).", {}, time.time())
     run.metrics.write(settings.textfile)
     states = {key: {"state": state, "detail": detail} for key, (state, detail, _d) in run.states.items()}
-    _write_json(state_path, {"states": states, "http": previous.get("http", {})})
+    _write_json(state_path, {"states": states, "http": previous.get("http", {}),
+                             "drift_baseline": previous.get("drift_baseline", {})})
     run.changes = changes
     return run
 
