@@ -307,7 +307,7 @@ def probe_all(targets, timeout, concurrency, deadline):
         return results
     for _worker in range(min(int(concurrency), len(seen))):
         threading.Thread(target=worker, daemon=True).start()
-    done.wait(max(deadline - time.monotonic(), 0) + 0.5)
+    done.wait(max(deadline - time.monotonic(), 0) + 0.2)  # each connect ends by the deadline
     with lock:
         for key in seen:
             results.setdefault(key, CUT)
