@@ -26,10 +26,10 @@ if [ "${1:-}" = "--smoke" ]; then
     "$python" bench/gate_files_bench.py --sizes 20 --work "$out/gate-files" --output "$out/gate-files.json"
     "$python" bench/preview_bench.py --sizes 1 --repeat 1 --work "$out/preview" --output "$out/preview.json"
     "$python" bench/monitor_bench.py --sizes 100 --repeat 1 --output "$out/monitor.json"
+    "$python" bench/endpoints_bench.py --sizes 100 --repeat 1 --work "$out/endpoints" --output "$out/endpoints.json"
     "$python" bench/report.py --engine "$out/engine.json" --playbooks "$out/playbooks.json" \
         --gate-files "$out/gate-files.json" --preview "$out/preview.json" --monitor "$out/monitor.json" \
-        --markdown "$out/performance.md" \
-        --plot "$out/performance.png"
+        --endpoints "$out/endpoints.json" --markdown "$out/performance.md" --plot "$out/performance.png"
     grep -q "## Targets" "$out/performance.md"
     echo "bench smoke: ok"
     exit 0
@@ -41,7 +41,9 @@ mkdir -p bench/out
 "$python" bench/gate_files_bench.py --output bench/out/gate-files.json
 "$python" bench/preview_bench.py --output bench/out/preview.json
 "$python" bench/monitor_bench.py --output bench/out/monitor.json
+"$python" bench/endpoints_bench.py --output bench/out/endpoints.json
 "$python" bench/report.py --engine bench/out/engine.json --playbooks bench/out/playbooks.json \
     --gate-files bench/out/gate-files.json --preview bench/out/preview.json --monitor bench/out/monitor.json \
+    --endpoints bench/out/endpoints.json \
     --markdown docs/performance.md --plot docs/performance.png --notes bench/notes.md
 echo "wrote docs/performance.md and docs/performance.png"

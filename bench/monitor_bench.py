@@ -56,12 +56,12 @@ def measure(size, repeat, work, python, nginx):
                    "backup_dir": os.path.join(work, "backups"), "interval": 60, "probe_timeout": 1}, handle)
     program = os.path.join(install, "bin", "preflight-nginx-monitor")
     result = {"cold": [], "steady": []}
-    for _ in range(repeat):
+    for _index in range(repeat):
         shutil.rmtree(state, ignore_errors=True)
         os.makedirs(state)
         result["cold"].append(one_run(python, program, config))
     one_run(python, program, config)  # the cache of the last cold run is in place: steady from here
-    for _ in range(repeat):
+    for _index in range(repeat):
         result["steady"].append(one_run(python, program, config))
     return result
 

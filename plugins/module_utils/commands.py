@@ -382,13 +382,14 @@ def _connect_to_targets(tool, value, variables):
                     host_only=not port)]
 
 
-def _split_arguments(args, value_options, address_options=ADDRESS_OPTIONS, curl_extra=False):
+def _split_arguments(args, value_options, address_options=None, curl_extra=False):
     """(positional arguments, [(option, value)] of address options); other options' values are dropped.
 
     For curl, --resolve, --connect-to and --unix-socket are kept too: they change where it connects.
     """
-    kept = address_options | ({"--resolve", "--connect-to", "--unix-socket", "--abstract-unix-socket"}
-                              if curl_extra else set())
+    kept = set(ADDRESS_OPTIONS if address_options is None else address_options)
+    if curl_extra:
+        kept |= {"--resolve", "--connect-to", "--unix-socket", "--abstract-unix-socket"}
     positional, found = [], []
     skip_next = False
     take_next = None

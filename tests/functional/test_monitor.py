@@ -222,22 +222,25 @@ def test_listen_socket_lost_or_taken_by_another_process(live, capsys):
 
 def test_drift_a_hand_edit_after_the_gate_is_reported_with_its_findings(live, capsys):
     backups = live["tmp"] / "backups"
+    spare = "upstream spare {\n    server 127.0.0.1:9;\n}\n"  # unused: an info finding the gate lets through
     new = SITE % {"backend": live["backend"].port, "port": live["port"]}
     result = deploy.run(deploy.Settings(
-        files=[{"dest": str(live["site"]), "content": new + "# deployed\n"}], config=str(live["main"]),
+        files=[{"dest": str(live["site"]), "content": new + spare}], config=str(live["main"]),
         prefix=str(live["dir"]), nginx_binary=live["nginx"], probe="none", reload_method="signal",
         backup_dir=str(backups), health_checks=[]), deploy.subprocess_runner)
     assert result.get("changed") and not result.get("failed"), result
     assert transaction.committed_files(str(backups))[str(live["site"])] is not None
     text, log = run(live, capsys)
     assert sample(text, "drift_files") == 0
-    live["site"].write_text(new.replace("server 127.0.0.1:%d;" % live["backend"].port, "server 0:80;"))
+    # The hand edit moves the spare upstream to the top (its finding moves with it) and brings 0:80.
+    live["site"].write_text(spare + new.replace("server 127.0.0.1:%d;" % live["backend"].port, "server 0:80;"))
     text, log = run(live, capsys)
     assert sample(text, "drift_files") == 1
     assert sample(text, "drift_findings") == 1
     line = [x for x in log if x.startswith("preflight-nginx-monitor: drift unknown -> drifted: ")]
     assert line and "%s was changed outside the gate" % live["site"] in line[0], log
-    assert "sites-enabled/shop:2 error[unspecified-connect-address]" in line[0]
+    assert "sites-enabled/shop:5 error[unspecified-connect-address]" in line[0]
+    assert "unused-upstream" not in line[0]  # it was there when the gate deployed the file: not brought
 
 
 def test_env_file_bad_endpoint_and_malformed_file(live, capsys):
@@ -314,11 +317,11 @@ class Hanging:
 
 
 def test_run_stays_within_budget_with_500_members_and_10_hanging(live, capsys):
-    up = [Backend(backlog=4) for _ in range(245)]
-    refused = [socket.socket() for _ in range(245)]  # bound, not listening: connections are refused
+    up = [Backend(backlog=4) for _index in range(245)]
+    refused = [socket.socket() for _index in range(245)]  # bound, not listening: connections are refused
     for sock in refused:
         sock.bind(("127.0.0.1", 0))
-    hanging = [Hanging() for _ in range(10)]
+    hanging = [Hanging() for _index in range(10)]
     try:
         members = ["127.0.0.1:%d" % b.port for b in up] + ["127.0.0.1:%d" % s.getsockname()[1] for s in refused] + \
                   ["127.0.0.1:%d" % h.port for h in hanging]
@@ -384,14 +387,17 @@ def test_the_installed_program_runs_on_debians_python_with_the_shipped_zip(live,
     path = tmp_path / "monitor.json"
     path.write_text(json.dumps({key: value for key, value in vars(config).items() if key != "budget"}))
     env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}  # no venv, no PYTHONPATH: nothing but what the role ships
-    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     live["site"].write_text(live["site"].read_text().replace("server 127.0.0.1:%d;" % live["backend"].port,
                                                              "server 0:80;"))
-    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env,
+                          check=False)
     assert proc.returncode == 1
     assert "finding unknown -> error: " in proc.stderr and "unspecified-connect-address" in proc.stderr
     path.write_text('{"textfile": "/tmp/x.prom", "state_dir": "/tmp", "bogus": 1}')
-    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env)
+    proc = subprocess.run([python, str(program), "--config", str(path)], capture_output=True, text=True, env=env,
+                          check=False)
     assert proc.returncode == 2 and "unknown setting: bogus" in proc.stderr and "Traceback" not in proc.stderr

@@ -231,9 +231,9 @@ class PreflightEndpointRule(preflight_engine.KeptUnderProfiles, AnsibleLintRule)
         for use in shell_reader.read_shell(source, command, 1, dict(variables), judge_exports=False):
             for finding in endpoint_scan.judge_use(use):
                 tool = use.feeds.split(" ", 1)[0]
-                problem = {"code": finding.rule, "message": re.sub(r"^%s \S+: " % re.escape(tool), "",
-                                                                    finding.message),
-                           "hint": finding.hint, "severity": finding.severity}
+                message = re.sub(r"^%s \S+: " % re.escape(tool), "", finding.message)
+                problem = {"code": finding.rule, "message": message, "hint": finding.hint,
+                           "severity": finding.severity}
                 errors.append(self._error(file, line, "curl", tool, problem))
         return errors
 

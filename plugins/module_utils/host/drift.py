@@ -28,20 +28,33 @@ def live_state(path):
         return ("unreadable", exc.strerror or str(exc))
 
 
-def check(backup_dir, findings=()):
-    """[{path, change, findings}] for every file whose live bytes differ from the gate's last commit.
+def _key(finding):
+    # Without the line: a hand edit above a finding moves it, it does not bring it.
+    return "%s|%s" % (finding.get("rule"), finding.get("message"))
 
-    ``findings`` are the live config's findings (dicts with file, line, rule, severity, message): those
-    in a drifted file are what the change brought (the committed version passed the gate).
+
+def check(backup_dir, findings=(), baseline=None):
+    """Files whose live bytes differ from the gate's last commit; returns (drifted, baseline).
+
+    ``findings`` are the live config's findings (dicts with file, line, rule, severity, message).
+    ``baseline`` ({path: [finding keys]}) holds what each managed file had while it still matched
+    the commit; the findings a drifted file has beyond those are what the change brought (all of
+    them when the file drifted before the monitor ever saw it clean). The baseline returned is
+    updated from the files that match their commit now.
     Raises transaction.TransactionError for a backup directory that cannot be trusted.
     """
     transaction.check_trusted(backup_dir)
+    baseline = dict(baseline or {})
     drifted = []
     for path, committed in sorted(transaction.committed_files(backup_dir).items()):
+        # nginx names a site by the link it read it through (sites-enabled/shop): compare real paths.
+        real = os.path.realpath(path)
+        in_file = [f for f in findings if f.get("file") and os.path.realpath(f["file"]) == real]
         now = live_state(path)
         if isinstance(now, tuple):
             change = "cannot be read (%s)" % now[1]
         elif now == committed:
+            baseline[path] = sorted({_key(f) for f in in_file})
             continue
         elif now is None:
             change = "was removed"
@@ -49,8 +62,6 @@ def check(backup_dir, findings=()):
             change = "was created"
         else:
             change = "was changed"
-        # nginx names a site by the link it read it through (sites-enabled/shop): compare real paths.
-        real = os.path.realpath(path)
-        drifted.append({"path": path, "change": change,
-                        "findings": [f for f in findings if f.get("file") and os.path.realpath(f["file"]) == real]})
-    return drifted
+        known = set(baseline.get(path, ()))
+        drifted.append({"path": path, "change": change, "findings": [f for f in in_file if _key(f) not in known]})
+    return drifted, baseline

@@ -141,8 +141,11 @@ def check(configured, pid_file, proc="/proc"):
             held_by.update(holders.get(item[3], {}))
         if not matching:
             state, detail = "missing", "nobody listens on %s" % display
-        elif pids and held_by and pids & set(held_by):
+        elif held_by and pids & set(held_by):
             state, detail = "held", "nginx (pid %s) listens on %s" % (min(pids & set(held_by)), display)
+        elif held_by and not pids and "nginx" in held_by.values():
+            # Without the pid file (the problem is reported), a process named nginx is taken for it.
+            state, detail = "held", "a process named nginx listens on %s" % display
         elif held_by:
             others = ", ".join("%s (pid %d)" % (name, pid) for pid, name in sorted(held_by.items()))
             state, detail = "foreign", "%s is held by %s, not by nginx" % (display, others)
@@ -158,7 +161,7 @@ def parse_socket(display):
     """("127.0.0.1:80" | "[::1]:80" | "*:80") as (family, address, port); None for unix or UDP sockets."""
     if display.startswith("unix:") or display.endswith("/udp"):
         return None
-    host, _, port = display.rpartition(":")
+    host, _colon, port = display.rpartition(":")
     if not port.isdigit():
         return None
     host = host.strip("[]")

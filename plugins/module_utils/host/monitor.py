@@ -305,9 +305,9 @@ def probe_all(targets, timeout, concurrency, deadline):
 
     if not seen:
         return results
-    for _ in range(min(int(concurrency), len(seen))):
+    for _worker in range(min(int(concurrency), len(seen))):
         threading.Thread(target=worker, daemon=True).start()
-    done.wait(max(deadline - time.monotonic(), 0) + 0.5)
+    done.wait(max(deadline - time.monotonic(), 0) + 0.2)  # each connect ends by the deadline
     with lock:
         for key in seen:
             results.setdefault(key, CUT)
@@ -318,8 +318,9 @@ CUT = "cut short"
 
 
 def _socket_key(target):
-    return target["unix_path"] if target["kind"] == "unix" else "%s|%s" % (target["address"] or target["host"],
-                                                                             target["port"])
+    if target["kind"] == "unix":
+        return target["unix_path"]
+    return "%s|%s" % (target["address"] or target["host"], target["port"])
 
 
 def _endpoint(target):
@@ -430,10 +431,11 @@ def _built_prefix(binary):
 
 # --- 4. drift ----------------------------------------------------------------------------------------
 
-def check_drift(run, summary):
+def check_drift(run, summary, previous):
+    """Returns the baseline to keep: each managed file's findings while it matched the gate's commit."""
     findings = summary["findings"] if summary else []
     try:
-        drifted = drift.check(run.settings.backup_dir, findings)
+        drifted, baseline = drift.check(run.settings.backup_dir, findings, previous.get("drift_baseline"))
     except transaction.TransactionError as exc:
         raise CheckFailed(str(exc)) from exc
     run.metrics.add("drift_files", "Files the gate manages that changed since it last committed them.", {},
@@ -444,8 +446,9 @@ def check_drift(run, summary):
         brought = "; ".join("%s:%s %s[%s] %s" % (f["file"], f["line"], f["severity"], f["rule"], f["message"])
                             for f in item["findings"][:5])
         run.state("drift:%s" % item["path"], "drifted", "%s %s outside the gate since its last deploy%s" % (
-            item["path"], item["change"], (": " + brought) if brought else " (no findings in it)"),
+            item["path"], item["change"], (": " + brought) if brought else " (it brought no findings)"),
             FILE=item["path"])
+    return baseline
 
 
 # --- 5. environment ----------------------------------------------------------------------------------
@@ -538,7 +541,7 @@ def run_once(settings, now=time.monotonic):
     summary = None
     steps = [("config", lambda: check_config(run, cache))]
     steps += [("listens", lambda: check_listens(run, _need(summary))),
-              ("drift", lambda: check_drift(run, summary)),
+              ("drift", lambda: previous.__setitem__("drift_baseline", check_drift(run, summary, previous))),
               ("env", lambda: check_env(run)),
               ("http", lambda: previous.__setitem__("http", check_http(run, previous.get("http", {})))),
               ("backends", lambda: check_backends(run, _need(summary)))]
@@ -567,7 +570,8 @@ def run_once(settings, now=time.monotonic):
     run.metrics.add("monitor_last_run_timestamp_seconds", "When the monitor last ran (Unix time).", {}, time.time())
     run.metrics.write(settings.textfile)
     states = {key: {"state": state, "detail": detail} for key, (state, detail, _d) in run.states.items()}
-    _write_json(state_path, {"states": states, "http": previous.get("http", {})})
+    _write_json(state_path, {"states": states, "http": previous.get("http", {}),
+                             "drift_baseline": previous.get("drift_baseline", {})})
     run.changes = changes
     return run
 
@@ -608,7 +612,7 @@ def _skipped(run, key):
 
 
 def alert(run, key, state, previous, detail, details):
-    kind, _, subject = key.partition(":")
+    kind, _colon, subject = key.partition(":")
     env = dict(os.environ, PREFLIGHT_CHECK=details.get("CHECK", kind), PREFLIGHT_KIND=kind,
                PREFLIGHT_SUBJECT=subject, PREFLIGHT_STATE=state, PREFLIGHT_PREVIOUS=previous,
                PREFLIGHT_ERROR=detail, PREFLIGHT_URL=details.get("URL", ""))
