@@ -267,6 +267,8 @@ def target_problems(value, host_only=False):
     text = str(value).strip()
     if text.lower().startswith("jdbc:"):
         text = text[5:]
+    if _PLACEHOLDER.search(text):
+        return []  # <your_host>: to be filled in by whoever copies the example
     dns = re.match(r"(?i)^dns://[^/]*/([^/?#]+)", text)
     if dns:
         text = dns.group(1)  # gRPC name resolution: dns:///backend:50051
@@ -284,6 +286,8 @@ def bind_problems(value, host_only=False):
     ``host_only``: a bare number is a host (``APP_IP=0``), not a port.
     """
     text = value.strip()
+    if _PLACEHOLDER.search(text):
+        return []
     if host_only and text.replace(".", "").isdigit():
         text += ":1"  # judge the host; the port is not part of the value
     match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text)

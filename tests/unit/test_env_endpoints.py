@@ -228,3 +228,10 @@ def test_lists_patterns_and_wrapped_urls_that_are_fine(key, value):
 ])
 def test_lists_and_wrapped_urls_keep_their_errors(key, value):
     assert [p["code"] for p in env_endpoints.judge(key, value)] == ["unspecified-connect-address"]
+
+
+def test_placeholders_in_targets_are_not_judged():
+    # ceph-ansible's maintenance playbook: wait_for host "<your_host>", for whoever copies it.
+    assert env_endpoints.target_problems("<your_host>:22", host_only=True) == []
+    assert env_endpoints.bind_problems("<your_host>:22") == []
+    assert [p["code"] for p in env_endpoints.target_problems("bad host:22")] == ["malformed-address"]
