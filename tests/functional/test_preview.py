@@ -7,10 +7,12 @@ a client; what cannot be previewed is said; nothing of the preview is left behin
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -27,8 +29,9 @@ SITE = 'server {\n    listen 127.0.0.1:%d;\n    location / { return 200 "%s\\n";
 DEAD = 'server {\n    listen 127.0.0.1:%d;\n    location / { proxy_pass http://127.0.0.1:%d; }\n}\n'
 
 
-def preview_processes():
-    """Processes holding a file of a preview's folder open (any preview of any test)."""
+def preview_processes(under):
+    """Processes holding a file of a preview's folder under ``under`` open (this test's previews only:
+    other deploys on this machine may run previews of their own meanwhile)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -36,20 +39,27 @@ def preview_processes():
                 links = [os.readlink("/proc/%s/fd/%s" % (entry, fd)) for fd in os.listdir("/proc/%s/fd" % entry)]
             except OSError:
                 continue
-            if any("/scratch/%s/" % preview.FOLDER in link for link in links):
+            if any(link.startswith(under) and "/scratch/%s/" % preview.FOLDER in link for link in links):
                 found.append(int(entry))
     return found
 
 
 def work_dirs():
-    import tempfile
-
+    """The previews' work folders in this test's temporary directory (see ``live``)."""
     return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("preflight-preview-")}
 
 
 @pytest.fixture
-def live(tmp_path, nginx):
-    """A live nginx on a conf.d tree; ``live.write(name, text)`` adds a site, ``live.start()`` runs it."""
+def live(tmp_path, nginx, monkeypatch):
+    """A live nginx on a conf.d tree; ``live.write(name, text)`` adds a site, ``live.start()`` runs it.
+
+    The previews' work folders go to a temporary directory of this test's own (other deploys on this
+    machine make theirs in /tmp), one the workers' user may enter, as /tmp.
+    """
+    private = tempfile.mkdtemp(prefix="preview-test-tmp-", dir="/tmp")
+    os.chmod(private, 0o711)
+    monkeypatch.setattr(tempfile, "tempdir", private)
+    monkeypatch.setenv("TMPDIR", private)
     class Live:
         dir = tmp_path / "nginx"
         main = dir / "nginx.conf"
@@ -81,6 +91,9 @@ def live(tmp_path, nginx):
             finally:
                 connection.close()
 
+        def processes(self):
+            return preview_processes(str(tmp_path))
+
         def settings(self, files, **options):
             values = dict(config=str(self.main), prefix=str(self.dir), nginx_binary=nginx, probe="none",
                           reload_method="signal", reload_timeout=5, backup_dir=str(self.backups),
@@ -105,7 +118,8 @@ def live(tmp_path, nginx):
     yield site
     if site.started:
         subprocess.run([nginx, "-c", str(site.main), "-p", str(site.dir) + "/", "-s", "quit"], check=False)
-    assert not preview_processes(), "a preview nginx was left running"
+    assert not site.processes(), "a preview nginx was left running"
+    shutil.rmtree(private)
 
 
 class Poller(threading.Thread):
@@ -446,11 +460,11 @@ def _title(pid):
         return b""
 
 
-def _wait_for_preview(timeout=15):
+def _wait_for_preview(live, timeout=15):
     """Until the preview nginx serves (a worker runs): the interrupt then lands during its health check."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if any(_title(pid).startswith(b"nginx: worker") for pid in preview_processes()):
+        if any(_title(pid).startswith(b"nginx: worker") for pid in live.processes()):
             time.sleep(0.1)
             return
         time.sleep(0.02)
@@ -464,7 +478,7 @@ def _slow_failing_deploy(live):
     checks = [{"url": "http://127.0.0.1:%d/" % live.port, "body_regex": "^old", "retries": 200, "delay": 0.1}]
     before = work_dirs()
     proc = _deploy_in_a_process(live, [{"dest": str(target), "content": SITE % (live.port, "new")}], checks)
-    _wait_for_preview()
+    _wait_for_preview(live)
     return proc, target, before
 
 
@@ -475,7 +489,7 @@ def test_sigterm_or_ctrl_c_during_the_preview_leaves_nothing(live, number):
     out, _err = proc.communicate(timeout=30)
     result = json.loads(out)
     assert result["failed"] and "preview failed: interrupted" in result["msg"] and "nothing live" in result["msg"]
-    assert not preview_processes() and work_dirs() == before
+    assert not live.processes() and work_dirs() == before
     left = os.path.join(live.backups, "scratch", "preview")
     assert not os.path.exists(left), (os.listdir(left), result["msg"])
     assert target.read_text() == SITE % (live.port, "old") and live.get() == (200, "old\n")
@@ -486,10 +500,17 @@ def test_sigkill_during_the_preview_then_the_next_run_leaves_nothing(live):
     proc.kill()
     proc.wait(10)
     assert target.read_text() == SITE % (live.port, "old") and live.get() == (200, "old\n")
+    # The kernel tells the orphaned preview nginx (parent-death signal): it stops by itself...
+    end = time.monotonic() + 10
+    while live.processes() and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not live.processes()
+    assert len(work_dirs() - before) == 1  # ...and its folders wait for the next run
     result = deploy.run(live.settings([{"dest": str(target), "content": SITE % (live.port, "new")}]),
                         deploy.subprocess_runner)
     assert not result["failed"], result["msg"]
-    assert not preview_processes() and work_dirs() == before
+    assert "(removed the folders of a preview a killed deploy left behind)" in result["recovered"]
+    assert not live.processes() and work_dirs() == before
     assert live.get() == (200, "new\n")
 
 
@@ -502,28 +523,26 @@ def test_a_preview_left_running_is_stopped_by_the_next_run(live, tmp_path):
     os.makedirs(scratch, mode=0o700)
     folder = os.path.join(scratch, preview.FOLDER)
     os.mkdir(folder, 0o700)
-    work = __import__("tempfile").mkdtemp(prefix="preflight-preview-")
+    work = tempfile.mkdtemp(prefix="preflight-preview-")
     preview._write_state(folder, {"work": work})
     plan = preview.build(str(live.main), folder, work, prefix=str(live.dir))
     instance = preview.Instance(plan, live.binary, str(live.dir))
     instance.start()
     orphan = instance.proc.pid
-    assert preview_processes()
+    assert live.processes()
     result = deploy.run(live.settings([{"dest": str(target), "content": SITE % (live.port, "new")}]),
                         deploy.subprocess_runner)
     assert not result["failed"], result["msg"]
     assert "(stopped the preview nginx a killed deploy left running)" in result["recovered"]
     instance.proc.wait(5)
-    assert not preview_processes() and not os.path.exists(work) and not nginx_process.is_alive(orphan)
+    assert not live.processes() and not os.path.exists(work) and not nginx_process.is_alive(orphan)
 
 
 def test_workers_write_their_temp_files_where_they_may(live):
     """The preview's workers (the user nobody here: no user directive, master as root) write a cached
     answer into the preview's cache folder (not the live one), inside a work folder they may enter but
     not list."""
-    import tempfile
-
-    public = tempfile.mkdtemp(prefix="preview-test-public-")
+    public = tempfile.mkdtemp(prefix="preview-test-public-", dir="/tmp")
     try:
         os.chmod(public, 0o755)
         with open(os.path.join(public, "big.bin"), "wb") as handle:
@@ -540,7 +559,7 @@ def test_workers_write_their_temp_files_where_they_may(live):
         assert result["ok"], result["error"]
         assert not os.path.exists("/var/cache/preflight-preview-test-not-used")
     finally:
-        __import__("shutil").rmtree(public)
+        shutil.rmtree(public)
 
 
 def test_a_new_certificate_in_the_deploy_is_previewed_from_its_staged_file(live, certs):

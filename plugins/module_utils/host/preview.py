@@ -417,12 +417,21 @@ def check_spec(check, sock, curl, workdir):
 
 # --- the preview nginx ---------------------------------------------------------------------------
 
-def _die_with_parent():
-    """In the child before nginx runs: nginx gets SIGTERM if the deploy dies, even by SIGKILL (Linux)."""
-    with contextlib.suppress(Exception):
+def _parent_death_signal():
+    """A function for the child between fork and exec: nginx gets SIGTERM when the deploy dies, even by
+    SIGKILL (Linux's PR_SET_PDEATHSIG). Looked up here, in the parent: the child of a process with
+    threads must not load libraries or import anything."""
+    try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):  # not Linux: the next run's clean_up still stops it
+        return None
+    number = int(signal.SIGTERM)
+
+    def arm():
+        prctl(1, number)  # PR_SET_PDEATHSIG
+    return arm
 
 
 @contextlib.contextmanager
@@ -494,7 +503,8 @@ class Instance:
         output = open(os.path.join(self.plan.folder, "output"), "wb")  # noqa: SIM115 - nginx's stderr
         with output, _signals_deferred():
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, env=env,
-                                         close_fds=True, start_new_session=True, preexec_fn=_die_with_parent)
+                                         close_fds=True, start_new_session=True,
+                                         preexec_fn=_parent_death_signal())
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
