@@ -63,11 +63,12 @@ class Settings:
     """Everything one deploy needs to know (the module's options)."""
 
     def __init__(self, files, config, prefix=None, nginx_binary="nginx", nginx_test=True, fail_on="error",
-                 skip_rules=(), probe="warning", probe_timeout=1.0, reload_method="signal", service="nginx",
+                 skip_rules=(), probe="warning", probe_timeout=1.0, reload_method="systemd", service="nginx",
                  pid_file=None, reload_timeout=10.0, health_checks=(), backup_dir="/var/backups/preflight-nginx",
                  keep=5, curl="curl", allow_outside=False, lock_timeout=60.0, validate_in_place=False):
         self.config = config
         self.validate_in_place = validate_in_place
+        self.allow_outside = allow_outside
         self.files = prepare(files, config, allow_outside)  # raises InputError naming the item
         self.lock_timeout = lock_timeout
         self.prefix = prefix or None
