@@ -517,7 +517,8 @@ def _interrupts_raise():
         yield
     finally:
         stop.set()
-        _QUIET.update({"rolling back": False, "why": None})
+        if previous:  # only the deploy that owns the signals (the main thread's) resets their state
+            _QUIET.update({"rolling back": False, "why": None})
         for number, handler in previous.items():
             signal.signal(number, handler)
 
