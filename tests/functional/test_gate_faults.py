@@ -942,3 +942,27 @@ def test_after_a_rollback_only_the_checks_the_old_config_can_answer_run(site):
     assert "previous config restored and healthy (health checks left out after the rollback: GET " \
            "http://127.0.0.1:%d/ (the previous config listens on no port %d))" % (port, port) in result["msg"]
     assert [h["ok"] for h in result["health"]] == [True, False]  # point 14: the checks that ran are in the result
+
+
+def test_through_the_role_a_rollback_is_not_changed_and_carries_no_suppressed_exception(tmp_path, ansible_env, site):
+    tasks = """
+    - ansible.builtin.include_role:
+        name: preflight.nginx.gate
+      vars:
+        gate_files: [{dest: "%(link)s", content: "server { listen 127.0.0.1:%(port)d; return 200 new; }\\n"}]
+        gate_config: %(main)s
+        gate_prefix: %(dir)s
+        gate_nginx_binary: %(nginx)s
+        gate_reload_method: signal
+        gate_probe_backends: false
+        gate_backup_dir: %(backups)s
+        gate_health_checks: [{url: "http://127.0.0.1:%(port)d/", body_regex: "^old", retries: 0}]
+""" % site
+    rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-v",))
+    assert rc == 2, results
+    deploy_result = next(r for r in results if "changing" in r)
+    assert deploy_result["changed"] is False and deploy_result["ok"] is False
+    assert not any("failed_when_suppressed_exception" in r for r in results)
+    assert [h["ok"] for h in deploy_result["health"]] == [False]
+    assert results[-1]["failed"] and results[-1]["msg"].startswith("rolled back: health check failed")
+    assert serves(site) == "old"
