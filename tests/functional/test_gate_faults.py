@@ -957,6 +957,7 @@ def test_through_the_role_a_rollback_is_not_changed_and_carries_no_suppressed_ex
         gate_probe_backends: false
         gate_backup_dir: %(backups)s
         gate_health_checks: [{url: "http://127.0.0.1:%(port)d/", body_regex: "^old", retries: 0}]
+        gate_preview: false  # the rollback after the switch
 """ % site
     rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-v",))
     assert rc == 2, results

@@ -632,3 +632,39 @@ def test_the_real_world_corpus_rewrites_faithfully(tmp_path):
         # crossplane lists an included file once, the preview has it where each include stands: compare sets
         assert set(_statements(out["config"][0]["parsed"])) == set(expected), case["case"]
     assert rewritten > 30 and skipped < rewritten, (rewritten, skipped)
+
+
+# --- through the role ---------------------------------------------------------------------------------
+
+def test_through_the_role_the_preview_blocks_a_dead_backend_and_says_what_it_leaves_out(live, tmp_path, ansible_env):
+    from tests.functional.test_ansible import playbook
+
+    target = live.write("shop.conf", SITE % (live.port, "old"))
+    live.start()
+    role = """
+    - ansible.builtin.include_role:
+        name: preflight.nginx.gate
+      vars:
+        gate_files: [{dest: "%(target)s", content: "%(content)s"}]
+        gate_config: %(main)s
+        gate_prefix: %(dir)s
+        gate_nginx_binary: %(nginx)s
+        gate_reload_method: signal
+        gate_probe_backends: false
+        gate_backup_dir: %(backups)s
+        gate_health_checks: [{url: "http://127.0.0.1:%(port)d/", status: [200], retries: 0}]
+"""
+    values = dict(target=target, main=live.main, dir=live.dir, nginx=live.binary, backups=live.backups,
+                  port=live.port)
+    dead = (DEAD % (live.port, free_port())).replace("\n", "\\n").replace('"', '\\"')
+    rc, results = playbook(tmp_path, ansible_env, role % dict(values, content=dead), extra=("-v",))
+    assert rc == 2, results
+    assert results[-1]["msg"].startswith("blocked: preview failed: "), results[-1]["msg"]
+    assert live.get() == (200, "old\n") and target.read_text() == SITE % (live.port, "old")
+    unix = ('server { listen unix:%s/shop.sock; return 200; }\\n' % tmp_path) + (
+        SITE % (live.port, "new")).replace("\n", "\\n").replace('"', '\\"')
+    rc, results = playbook(tmp_path, ansible_env, role % dict(values, content=unix), extra=("-v",))
+    assert rc == 0, results
+    deployed = next(r for r in results if "changing" in r)
+    assert any(w.startswith("preview: left out ") and "shop.sock" in w for w in deployed.get("warnings", ()))
+    assert deployed["preview"]["ok"] and live.get() == (200, "new\n")
