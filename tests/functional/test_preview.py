@@ -148,7 +148,7 @@ class Poller(threading.Thread):
 
 # --- the promise: a bad config never takes a request --------------------------------------------------
 
-def _failed_deploy(site, preview_on):
+def _failed_deploy(site, preview_on, **options):
     target = site.write("shop.conf", SITE % (site.port, "old"))
     site.start()
     master = site.master()
@@ -158,7 +158,7 @@ def _failed_deploy(site, preview_on):
     time.sleep(0.1)
     checks = [{"url": "http://127.0.0.1:%d/" % site.port, "status": [200], "deadline": 1.5, "delay": 0.2}]
     result = deploy.run(site.settings([{"dest": str(target), "content": DEAD % (site.port, free_port())}],
-                                      health_checks=checks, preview=preview_on), deploy.subprocess_runner)
+                                      health_checks=checks, preview=preview_on, **options), deploy.subprocess_runner)
     time.sleep(0.1)
     return result, poller.stop(), master, workers, target
 
@@ -668,3 +668,19 @@ def test_through_the_role_the_preview_blocks_a_dead_backend_and_says_what_it_lea
     deployed = next(r for r in results if "changing" in r)
     assert any(w.startswith("preview: left out ") and "shop.sock" in w for w in deployed.get("warnings", ()))
     assert deployed["preview"]["ok"] and live.get() == (200, "new\n")
+
+
+def test_with_validate_in_place_a_failing_preview_rolls_the_files_back_before_any_reload(live, tmp_path, monkeypatch):
+    """Without a private mount namespace (validate_in_place) the files are written before validation; the
+    preview still runs before the reload, so the live nginx never loads the bad config."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "curl", "mount"):
+        os.symlink(shutil.which(tool), str(bin_dir / tool))
+    monkeypatch.setenv("PATH", str(bin_dir))  # no unshare here
+    result, answers, master, workers, target = _failed_deploy(live, preview_on=True, validate_in_place=True)
+    assert result["msg"].startswith("rolled back: preview failed: "), result["msg"]
+    assert "nginx was not reloaded" in result["msg"]
+    assert [a for a in answers if a != (200, "old\n")] == []
+    assert live.master() == master and nginx_process.children(master) == workers
+    assert target.read_text() == SITE % (live.port, "old")
