@@ -61,6 +61,7 @@ def live(tmp_path, nginx, monkeypatch):
     os.chmod(private, 0o711)
     monkeypatch.setattr(tempfile, "tempdir", private)
     monkeypatch.setenv("TMPDIR", private)
+
     class Live:
         dir = tmp_path / "nginx"
         main = dir / "nginx.conf"
