@@ -278,6 +278,8 @@ class _Builder:
             self.unix_only.extend(unix)
             self.plan.dropped.append("%s:%s: server on %s" % (directive.file, directive.line, ", ".join(unix)))
             return []
+        if unix:  # the server itself is previewed on its other sockets
+            self.plan.dropped.append("%s:%s: listen %s" % (directive.file, directive.line, ", ".join(unix)))
         if not nodes and protocol == "http":  # nginx's own default: *:80 as root, *:8000 otherwise
             key = ("tcp", socket.AF_INET, "0.0.0.0", 80 if os.geteuid() == 0 else 8000)
             family, address, port = self.plan.preview_socket(key, self.allocate)
