@@ -656,8 +656,8 @@ def run_preview(settings, run_command, result, step=None, mapping=None, staged=N
     result["preview"] = outcome
     warnings = result.setdefault("warnings", [])
     if outcome["skipped"]:
-        warnings.append("preview skipped: %s%s" % (outcome["skipped"], "; the health checks run on the live nginx only"
-                                                    if settings.health_checks else ""))
+        after = "; the health checks run on the live nginx only" if settings.health_checks else ""
+        warnings.append("preview skipped: %s%s" % (outcome["skipped"], after))
         return
     warnings.extend("preview: health check %s was not previewed; it runs on the live nginx after the switch" % text
                     for text in outcome["not_previewed"])
