@@ -117,7 +117,11 @@ options:
     type: float
     default: 10
   health_checks:
-    description: Health checks after the reload, each a dict of M(preflight.nginx.http_check) options.
+    description:
+      - Health checks after the reload, each a dict of M(preflight.nginx.http_check) options. A C(deadline)
+        bounds the whole check, curl's own timeouts included.
+      - After a rollback, only the checks the previous config can answer run again; one aimed at a port the
+        previous config does not listen on is left out, and the message names it and says why.
     type: list
     elements: dict
     default: []
