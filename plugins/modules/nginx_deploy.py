@@ -120,6 +120,8 @@ options:
     description:
       - Health checks after the reload, each a dict of M(preflight.nginx.http_check) options. A C(deadline)
         bounds the whole check, curl's own timeouts included.
+      - With O(preview) (on by default when checks are given), the same checks first run on a preview nginx on
+        the new tree, before the live nginx is switched.
       - After a rollback, only the checks the previous config can answer run again; one aimed at a port the
         previous config does not listen on is left out, and the message names it and says why.
     type: list
