@@ -32,7 +32,7 @@ class Rule:
     rules without one are reported by the loader or the engine itself.
     """
 
-    def __init__(self, id, severity, summary, why, bad, good, check=None, needs_nginx=False):
+    def __init__(self, id, severity, summary, why, bad, good, check=None, needs_nginx=False, needs_probe=False):
         self.id = id
         self.severity = severity
         self.summary = summary
@@ -41,6 +41,7 @@ class Rule:
         self.good = _dedent(good)
         self.check = check
         self.needs_nginx = needs_nginx
+        self.needs_probe = needs_probe  # found by connecting to the backends (backends.probe_into)
 
     @property
     def bad_line(self):

@@ -49,11 +49,11 @@ options:
         deploying user.
       - No file content appears in any output (the contents travel beside the arguments, see O(content_file)),
         except in C(--diff); there too, an item with C(no_log=true), or whose old or new content looks like a
-        secret (a private key, htpasswd password hashes), shows C((content not shown: <why>)).
+        secret (a private key, htpasswd password hashes), shows a note saying why its content is not shown.
       - C(dest) must be an absolute path inside the folder of O(config) unless O(allow_outside) is set, and each
-        file may be given once. What is judged is the path really written or removed, every component resolved:
+        file may be given once. What is judged is the path really written or removed, every component resolved;
         a C(dest) that is a link to a file outside, or under a folder that is a link to outside, is refused by
-        name (C(files[N]: dest ... resolves to ...)), for C(state=absent) too.
+        name, with the path it resolves to, for C(state=absent) too.
       - A C(dest) that is a symbolic link (a C(sites-enabled) entry) is written through. The file it points
         to changes, the link stays, and a rollback restores exactly that.
       - C(state=absent) removes the file, or the link itself when C(dest) is one (a site disabled); C(link) (the
@@ -88,7 +88,11 @@ options:
     elements: str
     default: []
   probe_backends:
-    description: How an unreachable backend counts (V(none) does not probe).
+    description:
+      - How a partial outage counts, a backend that refuses connections while another server of its upstream
+        answers. V(warning) reports it and goes on, V(error) blocks the deploy, V(none) does not probe.
+      - An upstream whose every server refuses (or a lone C(*_pass) target that refuses) blocks the deploy with
+        V(warning) too (finding C(backend-unreachable)); only V(none) lets it through.
     type: str
     choices: [none, warning, error]
     default: warning
@@ -113,7 +117,13 @@ options:
     type: float
     default: 10
   health_checks:
-    description: Health checks after the reload, each a dict of M(preflight.nginx.http_check) options.
+    description:
+      - Health checks after the reload, each a dict of M(preflight.nginx.http_check) options. A C(deadline)
+        bounds the whole check, curl's own timeouts included.
+      - With O(preview) (on by default when checks are given), the same checks first run on a preview nginx on
+        the new tree, before the live nginx is switched.
+      - After a rollback, only the checks the previous config can answer run again; one aimed at a port the
+        previous config does not listen on is left out, and the message names it and says why.
     type: list
     elements: dict
     default: []
@@ -140,12 +150,19 @@ options:
       - Where C(nginx -t) cannot see the staged files at their live paths (the module does not run as root,
         C(unshare) from util-linux is missing, or the host allows no private mount namespace, as in some
         containers), the deploy refuses by default, saying why, and changes nothing.
-      - V(true) allows the older order there instead: snapshot, write the new files over the live ones, then
-        validate them in place. Unvalidated files are then live for the whole validation, and a reload by
+      - V(true) allows the older order there instead (snapshot, write the new files over the live ones, then
+        validate them in place). Unvalidated files are then live for the whole validation, and a reload by
         anything else meanwhile (a certbot hook, an admin) loads them; the rollback then reloads too.
       - Where staging works, this option changes nothing. With O(nginx_test=false) staging needs no namespace.
     type: bool
     default: false
+  fail_on_error:
+    description:
+      - V(false) returns a failed deploy as a result with RV(ok=false) and RV(msg) instead of failing the task;
+        the P(preflight.nginx.gate#role) role uses it to show what changes for nginx, then fails the host with
+        the message (and no suppressed-exception noise at C(-v)).
+    type: bool
+    default: true
   content_file:
     description:
       - Set by the module's action plugin, not by hand. The contents of O(files) travel in this file in the
@@ -155,7 +172,7 @@ options:
   lock_timeout:
     description:
       - Seconds to wait for another deploy to the same nginx instance to finish. Deploys to one instance never
-        interleave, whatever their O(backup_dir): the lock is keyed by the real path of the folder of O(config)
+        interleave, whatever their O(backup_dir); the lock is keyed by the real path of the folder of O(config)
         (a file under C(/run/lock)), and a second lock guards each O(backup_dir). The second deploy waits, then
         fails saying so.
     type: float
@@ -191,6 +208,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description:
+    - What went wrong, when the deploy failed (returned as a result with O(fail_on_error=false)); with a
+      deploy that died half-way and was recovered, what was recovered (RV(recovery)) first.
+  returned: when the deploy failed or recovered a deploy that died half-way
+  type: str
 ok:
   description: Whether the deploy (or, with nothing to change, the checks) went through.
   returned: always
@@ -208,9 +231,8 @@ recovered:
 recovery:
   description:
     - What the run did about a deploy that died half-way, also given as a warning and at the start of RV(msg)
-      (C(recovered the deploy of <time> that was interrupted after its reload (<snapshot>): restored ..., and
-      reloaded nginx onto them)). The run then goes on with its own change; the restored files are not judged
-      by this run's health checks.
+      (C(recovered the deploy of <time> that was interrupted after its reload ...), then the files restored).
+      The run then goes on with its own change; the restored files are not judged by this run's health checks.
   returned: when a deploy that died half-way was recovered
   type: str
 changes:
@@ -298,6 +320,7 @@ def main():
             validate_in_place=dict(type="bool", default=False),
             preview=dict(type="bool"),
             content_file=dict(type="path"),
+            fail_on_error=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -375,7 +398,9 @@ def main():
             module.warn("%s:%s: %s" % (finding["file"], finding["line"], finding["message"]))  # a partial outage
     if result.pop("failed"):
         result["ok"] = False
-        module.fail_json(**result)
+        if params["fail_on_error"]:
+            module.fail_json(**result)
+        module.exit_json(**result)
     if not result["msg"]:
         result.pop("msg")
     module.exit_json(**result)

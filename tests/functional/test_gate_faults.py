@@ -788,7 +788,7 @@ def test_a_pid_directive_moved_to_a_new_path_is_followed(site, tmp_path):
     assert serves(site) == "new" and int(new_pid.read_text()) == master  # the same master, followed
     # and back again through a rollback (the new config's check fails on purpose)
     result = run(site, [{"dest": str(site["main"]), "content": moved.replace("pid %s;" % new_pid, "pid nginx.pid;")},
-                        {"dest": str(site["link"]), "content": OLD % site["port"]}],
+                        {"dest": str(site["link"]), "content": OLD % site["port"]}], preview=False,
                  health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^new", "retries": 0}])
     assert result["failed"] and "previous config restored and healthy" in result["msg"], result["msg"]
     assert serves(site) == "new" and int(new_pid.read_text()) == master
@@ -937,8 +937,33 @@ def test_after_a_rollback_only_the_checks_the_old_config_can_answer_run(site):
               "content": 'server { listen 127.0.0.1:%d; return 200 "blog"; }\n' % port}]
     checks = [{"url": "http://127.0.0.1:%d/" % site["port"], "retries": 0},
               {"url": "http://127.0.0.1:%d/" % port, "body_regex": "not what it says", "retries": 0}]
-    result = run(site, files, health_checks=checks)
+    result = run(site, files, health_checks=checks, preview=False)
     assert result["failed"] and result["msg"].startswith("rolled back: health check failed"), result["msg"]
     assert "previous config restored and healthy (health checks left out after the rollback: GET " \
            "http://127.0.0.1:%d/ (the previous config listens on no port %d))" % (port, port) in result["msg"]
     assert [h["ok"] for h in result["health"]] == [True, False]  # point 14: the checks that ran are in the result
+
+
+def test_through_the_role_a_rollback_is_not_changed_and_carries_no_suppressed_exception(tmp_path, ansible_env, site):
+    tasks = """
+    - ansible.builtin.include_role:
+        name: preflight.nginx.gate
+      vars:
+        gate_files: [{dest: "%(link)s", content: "server { listen 127.0.0.1:%(port)d; return 200 new; }\\n"}]
+        gate_config: %(main)s
+        gate_prefix: %(dir)s
+        gate_nginx_binary: %(nginx)s
+        gate_reload_method: signal
+        gate_probe_backends: false
+        gate_backup_dir: %(backups)s
+        gate_health_checks: [{url: "http://127.0.0.1:%(port)d/", body_regex: "^old", retries: 0}]
+        gate_preview: false  # the rollback after the switch
+""" % site
+    rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-v",))
+    assert rc == 2, results
+    deploy_result = next(r for r in results if "changing" in r)
+    assert deploy_result["changed"] is False and deploy_result["ok"] is False
+    assert not any("failed_when_suppressed_exception" in r for r in results)
+    assert [h["ok"] for h in deploy_result["health"]] == [False]
+    assert results[-1]["failed"] and results[-1]["msg"].startswith("rolled back: health check failed")
+    assert serves(site) == "old"

@@ -7,10 +7,13 @@ a client; what cannot be previewed is said; nothing of the preview is left behin
 import http.client
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -27,8 +30,9 @@ SITE = 'server {\n    listen 127.0.0.1:%d;\n    location / { return 200 "%s\\n";
 DEAD = 'server {\n    listen 127.0.0.1:%d;\n    location / { proxy_pass http://127.0.0.1:%d; }\n}\n'
 
 
-def preview_processes():
-    """Processes holding a file of a preview's folder open (any preview of any test)."""
+def preview_processes(under):
+    """Processes holding a file of a preview's folder under ``under`` open (this test's previews only:
+    other deploys on this machine may run previews of their own meanwhile)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -36,20 +40,28 @@ def preview_processes():
                 links = [os.readlink("/proc/%s/fd/%s" % (entry, fd)) for fd in os.listdir("/proc/%s/fd" % entry)]
             except OSError:
                 continue
-            if any("/scratch/%s/" % preview.FOLDER in link for link in links):
+            if any(link.startswith(under) and "/scratch/%s/" % preview.FOLDER in link for link in links):
                 found.append(int(entry))
     return found
 
 
 def work_dirs():
-    import tempfile
-
+    """The previews' work folders in this test's temporary directory (see ``live``)."""
     return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("preflight-preview-")}
 
 
 @pytest.fixture
-def live(tmp_path, nginx):
-    """A live nginx on a conf.d tree; ``live.write(name, text)`` adds a site, ``live.start()`` runs it."""
+def live(tmp_path, nginx, monkeypatch):
+    """A live nginx on a conf.d tree; ``live.write(name, text)`` adds a site, ``live.start()`` runs it.
+
+    The previews' work folders go to a temporary directory of this test's own (other deploys on this
+    machine make theirs in /tmp), one the workers' user may enter, as /tmp.
+    """
+    private = tempfile.mkdtemp(prefix="preview-test-tmp-", dir="/tmp")
+    os.chmod(private, 0o711)
+    monkeypatch.setattr(tempfile, "tempdir", private)
+    monkeypatch.setenv("TMPDIR", private)
+
     class Live:
         dir = tmp_path / "nginx"
         main = dir / "nginx.conf"
@@ -81,6 +93,9 @@ def live(tmp_path, nginx):
             finally:
                 connection.close()
 
+        def processes(self):
+            return preview_processes(str(tmp_path))
+
         def settings(self, files, **options):
             values = dict(config=str(self.main), prefix=str(self.dir), nginx_binary=nginx, probe="none",
                           reload_method="signal", reload_timeout=5, backup_dir=str(self.backups),
@@ -105,7 +120,8 @@ def live(tmp_path, nginx):
     yield site
     if site.started:
         subprocess.run([nginx, "-c", str(site.main), "-p", str(site.dir) + "/", "-s", "quit"], check=False)
-    assert not preview_processes(), "a preview nginx was left running"
+    assert not site.processes(), "a preview nginx was left running"
+    shutil.rmtree(private)
 
 
 class Poller(threading.Thread):
@@ -133,7 +149,7 @@ class Poller(threading.Thread):
 
 # --- the promise: a bad config never takes a request --------------------------------------------------
 
-def _failed_deploy(site, preview_on):
+def _failed_deploy(site, preview_on, **options):
     target = site.write("shop.conf", SITE % (site.port, "old"))
     site.start()
     master = site.master()
@@ -143,7 +159,7 @@ def _failed_deploy(site, preview_on):
     time.sleep(0.1)
     checks = [{"url": "http://127.0.0.1:%d/" % site.port, "status": [200], "deadline": 1.5, "delay": 0.2}]
     result = deploy.run(site.settings([{"dest": str(target), "content": DEAD % (site.port, free_port())}],
-                                      health_checks=checks, preview=preview_on), deploy.subprocess_runner)
+                                      health_checks=checks, preview=preview_on, **options), deploy.subprocess_runner)
     time.sleep(0.1)
     return result, poller.stop(), master, workers, target
 
@@ -446,11 +462,11 @@ def _title(pid):
         return b""
 
 
-def _wait_for_preview(timeout=15):
+def _wait_for_preview(live, timeout=15):
     """Until the preview nginx serves (a worker runs): the interrupt then lands during its health check."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if any(_title(pid).startswith(b"nginx: worker") for pid in preview_processes()):
+        if any(_title(pid).startswith(b"nginx: worker") for pid in live.processes()):
             time.sleep(0.1)
             return
         time.sleep(0.02)
@@ -464,7 +480,7 @@ def _slow_failing_deploy(live):
     checks = [{"url": "http://127.0.0.1:%d/" % live.port, "body_regex": "^old", "retries": 200, "delay": 0.1}]
     before = work_dirs()
     proc = _deploy_in_a_process(live, [{"dest": str(target), "content": SITE % (live.port, "new")}], checks)
-    _wait_for_preview()
+    _wait_for_preview(live)
     return proc, target, before
 
 
@@ -475,7 +491,7 @@ def test_sigterm_or_ctrl_c_during_the_preview_leaves_nothing(live, number):
     out, _err = proc.communicate(timeout=30)
     result = json.loads(out)
     assert result["failed"] and "preview failed: interrupted" in result["msg"] and "nothing live" in result["msg"]
-    assert not preview_processes() and work_dirs() == before
+    assert not live.processes() and work_dirs() == before
     left = os.path.join(live.backups, "scratch", "preview")
     assert not os.path.exists(left), (os.listdir(left), result["msg"])
     assert target.read_text() == SITE % (live.port, "old") and live.get() == (200, "old\n")
@@ -486,10 +502,17 @@ def test_sigkill_during_the_preview_then_the_next_run_leaves_nothing(live):
     proc.kill()
     proc.wait(10)
     assert target.read_text() == SITE % (live.port, "old") and live.get() == (200, "old\n")
+    # The kernel tells the orphaned preview nginx (parent-death signal): it stops by itself...
+    end = time.monotonic() + 10
+    while live.processes() and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not live.processes()
+    assert len(work_dirs() - before) == 1  # ...and its folders wait for the next run
     result = deploy.run(live.settings([{"dest": str(target), "content": SITE % (live.port, "new")}]),
                         deploy.subprocess_runner)
     assert not result["failed"], result["msg"]
-    assert not preview_processes() and work_dirs() == before
+    assert "(removed the folders of a preview a killed deploy left behind)" in result["recovered"]
+    assert not live.processes() and work_dirs() == before
     assert live.get() == (200, "new\n")
 
 
@@ -502,28 +525,26 @@ def test_a_preview_left_running_is_stopped_by_the_next_run(live, tmp_path):
     os.makedirs(scratch, mode=0o700)
     folder = os.path.join(scratch, preview.FOLDER)
     os.mkdir(folder, 0o700)
-    work = __import__("tempfile").mkdtemp(prefix="preflight-preview-")
+    work = tempfile.mkdtemp(prefix="preflight-preview-")
     preview._write_state(folder, {"work": work})
     plan = preview.build(str(live.main), folder, work, prefix=str(live.dir))
     instance = preview.Instance(plan, live.binary, str(live.dir))
     instance.start()
     orphan = instance.proc.pid
-    assert preview_processes()
+    assert live.processes()
     result = deploy.run(live.settings([{"dest": str(target), "content": SITE % (live.port, "new")}]),
                         deploy.subprocess_runner)
     assert not result["failed"], result["msg"]
     assert "(stopped the preview nginx a killed deploy left running)" in result["recovered"]
     instance.proc.wait(5)
-    assert not preview_processes() and not os.path.exists(work) and not nginx_process.is_alive(orphan)
+    assert not live.processes() and not os.path.exists(work) and not nginx_process.is_alive(orphan)
 
 
 def test_workers_write_their_temp_files_where_they_may(live):
     """The preview's workers (the user nobody here: no user directive, master as root) write a cached
     answer into the preview's cache folder (not the live one), inside a work folder they may enter but
     not list."""
-    import tempfile
-
-    public = tempfile.mkdtemp(prefix="preview-test-public-")
+    public = tempfile.mkdtemp(prefix="preview-test-public-", dir="/tmp")
     try:
         os.chmod(public, 0o755)
         with open(os.path.join(public, "big.bin"), "wb") as handle:
@@ -540,7 +561,7 @@ def test_workers_write_their_temp_files_where_they_may(live):
         assert result["ok"], result["error"]
         assert not os.path.exists("/var/cache/preflight-preview-test-not-used")
     finally:
-        __import__("shutil").rmtree(public)
+        shutil.rmtree(public)
 
 
 def test_a_new_certificate_in_the_deploy_is_previewed_from_its_staged_file(live, certs):
@@ -558,3 +579,109 @@ def test_a_new_certificate_in_the_deploy_is_previewed_from_its_staged_file(live,
     result = deploy.run(live.settings(files, health_checks=[check]), deploy.subprocess_runner)
     assert not result["failed"], result["msg"]
     assert result["preview"]["ok"] and result["health"][0]["ok"]
+
+
+# --- every real-world config rewrites without a traceback, and keeps what it does not move ---------
+
+_MOVED = {"listen", "include", "error_log", "access_log", "pid", "lock_file", "daemon", "worker_processes",
+          "worker_cpu_affinity"} | set(preview._TEMP_PATHS) | set(preview._CACHE_PATHS) | set(preview._PASSES) \
+    | {"server"}  # upstream servers may move to a preview socket; server blocks are compared by content
+
+
+def _statements(payload):
+    out = []
+    for stmt in payload:
+        name = stmt["directive"]
+        if name not in _MOVED and name != "#":
+            args = stmt.get("args", ())
+            if preview._CONF_RELATIVE.match(name):  # made absolute: read where the live nginx reads them
+                args = [os.path.basename(a) for a in args]
+            out.append((name, tuple(args)))
+        out.extend(_statements(stmt.get("block", ())))
+    return out
+
+
+def test_the_real_world_corpus_rewrites_faithfully(tmp_path):
+    from tests.conftest import CORPUS
+
+    crossplane = pytest.importorskip("crossplane")
+    with open(os.path.join(CORPUS, "realworld", "cases.json")) as handle:
+        cases = json.load(handle)
+    rewritten = skipped = 0
+    ports = iter(range(20000, 60000))
+    for number, case in enumerate(cases):
+        path = os.path.join(CORPUS, "realworld", case["case"], case["conf"])
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+        main = path
+        if not re.search(r"^\s*(http|events)\s*\{", text, re.M):  # a site file: inside http, as nginx.conf has it
+            main = str(tmp_path / ("main-%d.conf" % number))
+            with open(main, "w") as handle:
+                handle.write("events {}\nhttp {\n    include %s;\n}\n" % path)
+        folder = tmp_path / ("preview-%d" % number)
+        folder.mkdir()
+        try:
+            plan = preview.build(main, str(folder), str(tmp_path), allocate=lambda _family, _transport: next(ports))
+        except preview.Skipped:
+            skipped += 1
+            continue
+        rewritten += 1
+        out = crossplane.parse(plan.config_path, single=True, check_ctx=False, check_args=False, comments=False)
+        assert not out["errors"], (case["case"], out["errors"])
+        source = crossplane.parse(main, check_ctx=False, check_args=False, comments=False)
+        expected = [s for config in source["config"] for s in _statements(config["parsed"])]
+        # crossplane lists an included file once, the preview has it where each include stands: compare sets
+        assert set(_statements(out["config"][0]["parsed"])) == set(expected), case["case"]
+    assert rewritten > 30 and skipped < rewritten, (rewritten, skipped)
+
+
+# --- through the role ---------------------------------------------------------------------------------
+
+def test_through_the_role_the_preview_blocks_a_dead_backend_and_says_what_it_leaves_out(live, tmp_path, ansible_env):
+    from tests.functional.test_ansible import playbook
+
+    target = live.write("shop.conf", SITE % (live.port, "old"))
+    live.start()
+    role = """
+    - ansible.builtin.include_role:
+        name: preflight.nginx.gate
+      vars:
+        gate_files: [{dest: "%(target)s", content: "%(content)s"}]
+        gate_config: %(main)s
+        gate_prefix: %(dir)s
+        gate_nginx_binary: %(nginx)s
+        gate_reload_method: signal
+        gate_probe_backends: false
+        gate_backup_dir: %(backups)s
+        gate_health_checks: [{url: "http://127.0.0.1:%(port)d/", status: [200], retries: 0}]
+"""
+    values = dict(target=target, main=live.main, dir=live.dir, nginx=live.binary, backups=live.backups,
+                  port=live.port)
+    dead = (DEAD % (live.port, free_port())).replace("\n", "\\n").replace('"', '\\"')
+    rc, results = playbook(tmp_path, ansible_env, role % dict(values, content=dead), extra=("-v",))
+    assert rc == 2, results
+    assert results[-1]["msg"].startswith("blocked: preview failed: "), results[-1]["msg"]
+    assert live.get() == (200, "old\n") and target.read_text() == SITE % (live.port, "old")
+    unix = ('server { listen unix:%s/shop.sock; return 200; }\\n' % tmp_path) + (
+        SITE % (live.port, "new")).replace("\n", "\\n").replace('"', '\\"')
+    rc, results = playbook(tmp_path, ansible_env, role % dict(values, content=unix), extra=("-v",))
+    assert rc == 0, results
+    deployed = next(r for r in results if "changing" in r)
+    assert any(w.startswith("preview: left out ") and "shop.sock" in w for w in deployed.get("warnings", ()))
+    assert deployed["preview"]["ok"] and live.get() == (200, "new\n")
+
+
+def test_with_validate_in_place_a_failing_preview_rolls_the_files_back_before_any_reload(live, tmp_path, monkeypatch):
+    """Without a private mount namespace (validate_in_place) the files are written before validation; the
+    preview still runs before the reload, so the live nginx never loads the bad config."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "curl", "mount"):
+        os.symlink(shutil.which(tool), str(bin_dir / tool))
+    monkeypatch.setenv("PATH", str(bin_dir))  # no unshare here
+    result, answers, master, workers, target = _failed_deploy(live, preview_on=True, validate_in_place=True)
+    assert result["msg"].startswith("rolled back: preview failed: "), result["msg"]
+    assert "nginx was not reloaded" in result["msg"]
+    assert [a for a in answers if a != (200, "old\n")] == []
+    assert live.master() == master and nginx_process.children(master) == workers
+    assert target.read_text() == SITE % (live.port, "old")

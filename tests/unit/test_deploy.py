@@ -57,3 +57,19 @@ def test_check_mode_validates_a_staged_copy_and_names_the_live_files(tmp_path, b
                                      "after": "upstream app { server 0:80; }\n"}]
     assert site.read_text() == "upstream app { server 127.0.0.1:8081; }\n"
     assert not (tmp_path / "backups").exists()
+
+
+def test_settings_default_as_the_module_documents():
+    """A direct caller of the engine gets what the module's documentation says."""
+    import yaml
+
+    from ansible_collections.preflight.nginx.plugins.modules import nginx_deploy
+
+    options = yaml.safe_load(nginx_deploy.DOCUMENTATION)["options"]
+    settings = deploy.Settings(files=[], config="/etc/nginx/nginx.conf")
+    names = {"reload_method": "reload_method", "service": "service", "reload_timeout": "reload_timeout",
+             "backup_dir": "backup_dir", "keep": "keep", "allow_outside": "allow_outside",
+             "lock_timeout": "lock_timeout", "validate_in_place": "validate_in_place", "nginx_test": "nginx_test",
+             "fail_on": "fail_on", "probe_backends": "probe", "probe_timeout": "probe_timeout"}
+    for option, attribute in names.items():
+        assert getattr(settings, attribute) == options[option]["default"], option

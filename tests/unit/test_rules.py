@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import engine, rule_docs
+from ansible_collections.preflight.nginx.plugins.module_utils import backends, engine, rule_docs
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import EXPECT_MARKER, SEVERITIES
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 
@@ -22,6 +22,8 @@ def _check_example(tmp_path, text, rule, nginx):
     path = tmp_path / "nginx.conf"
     path.write_bytes(_without_markers(text).encode("utf-8", "surrogateescape"))
     report = engine.check_file(str(path), nginx_test=rule.needs_nginx, nginx_binary=nginx or "nginx")
+    if rule.needs_probe:
+        backends.probe_into(report, "warning", 1)
     return [(f.rule, f.line) for f in report.findings]
 
 

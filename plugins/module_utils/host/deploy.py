@@ -70,7 +70,7 @@ class Settings:
     """Everything one deploy needs to know (the module's options)."""
 
     def __init__(self, files, config, prefix=None, nginx_binary="nginx", nginx_test=True, fail_on="error",
-                 skip_rules=(), probe="warning", probe_timeout=1.0, reload_method="signal", service="nginx",
+                 skip_rules=(), probe="warning", probe_timeout=1.0, reload_method="systemd", service="nginx",
                  pid_file=None, reload_timeout=10.0, health_checks=(), backup_dir="/var/backups/preflight-nginx",
                  keep=5, curl="curl", allow_outside=False, lock_timeout=60.0, validate_in_place=False,
                  preview=None):
@@ -78,6 +78,7 @@ class Settings:
         # None: preview when there are health checks to run on it.
         self.preview = bool(health_checks) if preview is None else bool(preview)
         self.validate_in_place = validate_in_place
+        self.allow_outside = allow_outside
         self.files = prepare(files, config, allow_outside)  # raises InputError naming the item
         self.lock_timeout = lock_timeout
         self.prefix = prefix or None
@@ -528,7 +529,8 @@ def _interrupts_raise():
         yield
     finally:
         stop.set()
-        _QUIET.update({"rolling back": False, "why": None})
+        if previous:  # only the deploy that owns the signals (the main thread's) resets their state
+            _QUIET.update({"rolling back": False, "why": None})
         for number, handler in previous.items():
             signal.signal(number, handler)
 
@@ -654,7 +656,8 @@ def run_preview(settings, run_command, result, step=None, mapping=None, staged=N
     result["preview"] = outcome
     warnings = result.setdefault("warnings", [])
     if outcome["skipped"]:
-        warnings.append("preview skipped: %s; the health checks run on the live nginx only" % outcome["skipped"])
+        after = "; the health checks run on the live nginx only" if settings.health_checks else ""
+        warnings.append("preview skipped: %s%s" % (outcome["skipped"], after))
         return
     warnings.extend("preview: health check %s was not previewed; it runs on the live nginx after the switch" % text
                     for text in outcome["not_previewed"])

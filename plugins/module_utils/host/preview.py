@@ -278,6 +278,8 @@ class _Builder:
             self.unix_only.extend(unix)
             self.plan.dropped.append("%s:%s: server on %s" % (directive.file, directive.line, ", ".join(unix)))
             return []
+        if unix:  # the server itself is previewed on its other sockets
+            self.plan.dropped.append("%s:%s: listen %s" % (directive.file, directive.line, ", ".join(unix)))
         if not nodes and protocol == "http":  # nginx's own default: *:80 as root, *:8000 otherwise
             key = ("tcp", socket.AF_INET, "0.0.0.0", 80 if os.geteuid() == 0 else 8000)
             family, address, port = self.plan.preview_socket(key, self.allocate)
@@ -417,12 +419,21 @@ def check_spec(check, sock, curl, workdir):
 
 # --- the preview nginx ---------------------------------------------------------------------------
 
-def _die_with_parent():
-    """In the child before nginx runs: nginx gets SIGTERM if the deploy dies, even by SIGKILL (Linux)."""
-    with contextlib.suppress(Exception):
+def _parent_death_signal():
+    """A function for the child between fork and exec: nginx gets SIGTERM when the deploy dies, even by
+    SIGKILL (Linux's PR_SET_PDEATHSIG). Looked up here, in the parent: the child of a process with
+    threads must not load libraries or import anything."""
+    try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):  # not Linux: the next run's clean_up still stops it
+        return None
+    number = int(signal.SIGTERM)
+
+    def arm():
+        prctl(1, number)  # PR_SET_PDEATHSIG
+    return arm
 
 
 @contextlib.contextmanager
@@ -494,7 +505,8 @@ class Instance:
         output = open(os.path.join(self.plan.folder, "output"), "wb")  # noqa: SIM115 - nginx's stderr
         with output, _signals_deferred():
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, env=env,
-                                         close_fds=True, start_new_session=True, preexec_fn=_die_with_parent)
+                                         close_fds=True, start_new_session=True,
+                                         preexec_fn=_parent_death_signal())
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:

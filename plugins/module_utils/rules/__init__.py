@@ -9,6 +9,7 @@ a unit test fails when one is missing, or when its doc page is out of date.
 from __future__ import annotations
 
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import (
+    backend_unreachable,
     conflicting_server_name,
     duplicate_default_server,
     duplicate_listen,
