@@ -36,7 +36,12 @@ root_only = pytest.mark.skipif(os.geteuid() != 0, reason="changes owners: needs 
 @pytest.fixture
 def site(tmp_path, nginx):
     """A live nginx whose only site (sites-available/shop, linked from sites-enabled) answers "old"."""
-    conf_dir = tmp_path / "nginx"
+    site = _start_site(tmp_path / "nginx", tmp_path / "backups", nginx)
+    yield site
+    _stop_site(site)
+
+
+def _start_site(conf_dir, backups, nginx):
     for folder in ("logs", "sites-available", "sites-enabled", "conf.d"):
         (conf_dir / folder).mkdir(parents=True)
     port = free_port()
@@ -48,10 +53,13 @@ def site(tmp_path, nginx):
     os.symlink(str(target), str(conf_dir / "sites-enabled" / "shop"))
     subprocess.run([nginx, "-c", str(main), "-p", str(conf_dir) + "/"], check=True)
     site = {"dir": conf_dir, "main": main, "port": port, "target": target, "link": conf_dir / "sites-enabled" / "shop",
-            "backups": tmp_path / "backups", "nginx": nginx}
+            "backups": backups, "nginx": nginx}
     assert serves(site) == "old"
-    yield site
-    subprocess.run([nginx_binary(), "-c", str(main), "-p", str(conf_dir) + "/", "-s", "quit"], check=False)
+    return site
+
+
+def _stop_site(site):
+    subprocess.run([nginx_binary(), "-c", str(site["main"]), "-p", str(site["dir"]) + "/", "-s", "quit"], check=False)
 
 
 def serves(site):
@@ -650,28 +658,35 @@ def _fill(folder):
 
 
 @root_only
-def test_a_backup_disk_that_fills_after_the_reload_does_not_stop_the_rollback(site, tmp_path):
+@pytest.mark.parametrize("full", ["backup directory", "configuration folder"])
+def test_a_disk_that_fills_after_the_reload_does_not_stop_the_rollback(site, tmp_path, full):
     small = tmp_path / "small"
     small.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=False).returncode:
         pytest.skip("cannot mount a small tmpfs here")
     try:
-        backups = small / "backups"
-        thread, outcome = _in_background(run, site, [{"dest": str(site["link"]), "content": NEW % site["port"]}],
-                                         backup_dir=str(backups), health_checks=_failing_check(site), preview=False)
-        _wait_for_state(dict(site, backups=backups), "reloaded")
+        if full == "backup directory":
+            live = dict(site, backups=small / "backups")
+        else:  # a second nginx whose configuration lives on the small file system
+            _stop_site(site)
+            live = _start_site(small / "nginx", tmp_path / "backups-2", site["nginx"])
+        thread, outcome = _in_background(run, live, [{"dest": str(live["link"]), "content": NEW % live["port"]}],
+                                         backup_dir=str(live["backups"]), health_checks=_failing_check(live), preview=False)
+        _wait_for_state(live, "reloaded")
         _fill(str(small))
         thread.join(30)
         result = outcome.get("result")
         assert result is not None, outcome
         assert result["msg"].startswith("rolled back: health check failed"), result["msg"]
         assert "previous config restored and healthy" in result["msg"]
-        assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
-        assert transaction.active(str(backups)) is None
-        journal = json.loads((backups / result["snapshot"] / "journal.json").read_text())
+        assert serves(live) == "old" and live["target"].read_text() == OLD % live["port"]
+        assert transaction.active(str(live["backups"])) is None
+        journal = json.loads((live["backups"] / result["snapshot"] / "journal.json").read_text())
         assert journal["state"] == "rolled back" and "rolled_back" in journal
+        if full == "configuration folder":
+            _stop_site(live)
     finally:
-        subprocess.run(["umount", str(small)], check=False)
+        subprocess.run(["umount", "-l", str(small)], check=False)
 
 
 def test_a_rollback_that_cannot_restore_a_file_says_so_and_what_is_live(site):
