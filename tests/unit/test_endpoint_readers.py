@@ -296,6 +296,9 @@ def test_field_trial_faults_stay_fixed(tmp_path):
     # Postfix's relay notation: a host name in brackets means "no MX lookup", not an IPv6 address
     layout(tmp_path, "relay/compose.yaml", "services:\n  mail:\n    image: mail\n    environment:\n"
            "      - DEFAULT_RELAY_HOST=[smtp.relay.example]:465\n")
+    # an avahi service definition (XML) named *.service
+    layout(tmp_path, "avahi/services/app.service", "<?xml version=\"1.0\"?>\n<service-group>\n"
+           "  <service><port>80</port></service>\n</service-group>\n")
     result = endpoint_scan.scan([str(tmp_path)], explain=True)
     assert result.findings == [] and result.errors == [], (result.findings, result.errors)
     assert result.kinds[str(tmp_path / "init/app.service")] == "shell"
