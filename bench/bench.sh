@@ -24,8 +24,9 @@ if [ "${1:-}" = "--smoke" ]; then
     "$python" bench/playbook_bench.py --hosts 1 --repeat 1 --rollbacks 1 --work "$out/playbooks" \
         --output "$out/playbooks.json"
     "$python" bench/gate_files_bench.py --sizes 20 --work "$out/gate-files" --output "$out/gate-files.json"
+    "$python" bench/endpoints_bench.py --sizes 100 --repeat 1 --work "$out/endpoints" --output "$out/endpoints.json"
     "$python" bench/report.py --engine "$out/engine.json" --playbooks "$out/playbooks.json" \
-        --gate-files "$out/gate-files.json" --markdown "$out/performance.md" --plot "$out/performance.png"
+        --gate-files "$out/gate-files.json" --endpoints "$out/endpoints.json" --markdown "$out/performance.md" --plot "$out/performance.png"
     grep -q "## Targets" "$out/performance.md"
     echo "bench smoke: ok"
     exit 0
@@ -35,7 +36,8 @@ mkdir -p bench/out
 "$python" bench/engine_bench.py --gixy "$bench_venv/bin/gixy" --output bench/out/engine.json
 "$python" bench/playbook_bench.py --output bench/out/playbooks.json
 "$python" bench/gate_files_bench.py --output bench/out/gate-files.json
+"$python" bench/endpoints_bench.py --output bench/out/endpoints.json
 "$python" bench/report.py --engine bench/out/engine.json --playbooks bench/out/playbooks.json \
-    --gate-files bench/out/gate-files.json --markdown docs/performance.md --plot docs/performance.png \
+    --gate-files bench/out/gate-files.json --endpoints bench/out/endpoints.json --markdown docs/performance.md --plot docs/performance.png \
     --notes bench/notes.md
 echo "wrote docs/performance.md and docs/performance.png"

@@ -80,6 +80,9 @@ _WRAPPERS = {"sudo", "env", "command", "exec", "nice", "nohup", "time", "timeout
 # Wrapper options that take a value (timeout's duration is positional and handled below).
 _WRAPPER_VALUES = {"-u", "--user", "-g", "--group", "-n", "-c", "-w", "-d", "--signal", "-s", "-k",
                    "--kill-after", "-I", "-E", "-L", "--interval"}
+# Commands that run a command line somewhere else, and the subcommands that do it.
+_ELSEWHERE = {"docker": {"exec", "run"}, "podman": {"exec", "run"}, "nerdctl": {"exec", "run"},
+              "kubectl": {"exec", "run", "debug"}, "oc": {"exec", "rsh"}, "ssh": None}
 SHELL_OPERATORS = {"|", "||", "&&", ";", "&", ";;", "(", ")", "|&", "((", "))"}
 _REDIRECTIONS = {">", ">>", "<", "<<", "<<<", ">&", "<&", "&>", "&>>", ">|", "2>", "2>>", "1>"}
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.%]+\]|[A-Za-z0-9_.-]+):[^/\s]*$")
@@ -250,6 +253,8 @@ def _segment_targets(segment, variables, depth):
             return found + targets(segment[1], variables, depth + 1)
         return found + targets(rest, variables, depth + 1)
     name = os.path.basename(segment[0])
+    if name in _ELSEWHERE and depth < 3:
+        return found + _elsewhere_targets(name, segment, variables, depth)
     if name in SHELLS and depth < 3:
         for index, word in enumerate(segment[1:-1], 1):
             if word == "-c" or (word.startswith("-") and not word.startswith("--") and "c" in word[1:]):
@@ -260,6 +265,21 @@ def _segment_targets(segment, variables, depth):
         return found
     found.extend(_tool_targets(name, segment[1:], variables))
     return found
+
+
+def _elsewhere_targets(name, segment, variables, depth):
+    """curl run in a container or on another host (docker exec web curl ..., ssh web1 'curl ...'):
+    still a connect target, read from the first network tool or shell after the command's own words."""
+    subcommands = _ELSEWHERE[name]
+    if subcommands and not any(word in subcommands for word in segment[1:]):
+        return []  # docker ps, kubectl get...: nothing runs
+    for index, word in enumerate(segment[1:], 1):
+        base = os.path.basename(word)
+        if (base in NETWORK_TOOLS or base in SHELLS) and ":" not in word and "=" not in word:  # not -v a:b
+            return _segment_targets(segment[index:], variables, depth + 1)
+        if " " in word and name == "ssh":
+            return targets(word, variables, depth + 1)  # ssh host 'curl ...': the remote command line
+    return []
 
 
 def _skip_wrapper(name, rest):
@@ -382,13 +402,14 @@ def _connect_to_targets(tool, value, variables):
                     host_only=not port)]
 
 
-def _split_arguments(args, value_options, address_options=ADDRESS_OPTIONS, curl_extra=False):
+def _split_arguments(args, value_options, address_options=None, curl_extra=False):
     """(positional arguments, [(option, value)] of address options); other options' values are dropped.
 
     For curl, --resolve, --connect-to and --unix-socket are kept too: they change where it connects.
     """
-    kept = address_options | ({"--resolve", "--connect-to", "--unix-socket", "--abstract-unix-socket"}
-                              if curl_extra else set())
+    kept = set(ADDRESS_OPTIONS if address_options is None else address_options)
+    if curl_extra:
+        kept |= {"--resolve", "--connect-to", "--unix-socket", "--abstract-unix-socket"}
     positional, found = [], []
     skip_next = False
     take_next = None

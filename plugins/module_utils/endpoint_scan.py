@@ -40,7 +40,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.endpoint_readers i
     shell,
     systemd,
 )
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Finding
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Finding, at_least
 
 # The first reader that claims a file reads it: the most specific kinds first.
 READERS = (dockerfile, compose, ci, helm, kubernetes, makefile, systemd, crontab, envfile, shell)
@@ -79,7 +79,6 @@ class ScanResult:
         self._real = {}
 
     def failing(self, fail_on=ERROR):
-        from ansible_collections.preflight.nginx.plugins.module_utils.findings import at_least
         return [f for f in self.findings if at_least(f.severity, fail_on)]
 
     def counts(self):
@@ -205,9 +204,11 @@ def _read(result, real, shown, explicit):
             result.skipped.append({"file": shown, "reason": "not a regular file"})
             return None
         if size > MAX_BYTES:
-            (result.errors if explicit or _named_like_a_kind(shown) else result.skipped).append(
-                {"file": shown, ("message" if explicit or _named_like_a_kind(shown) else "reason"):
-                 "too large to review (%d bytes, limit %d)" % (size, MAX_BYTES)})
+            why = "too large to review (%d bytes, limit %d)" % (size, MAX_BYTES)
+            if explicit or _named_like_a_kind(shown):
+                result.errors.append({"file": shown, "message": why})
+            else:  # a data file met in a folder walk: not one of ours
+                result.skipped.append({"file": shown, "reason": why})
             return None
         with open(real, "rb") as handle:
             data = handle.read()

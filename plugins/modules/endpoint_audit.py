@@ -13,7 +13,7 @@ description:
   - Reads the places where a host keeps commands that run without anyone watching - C(/etc/crontab),
     C(/etc/cron.d/*), user crontabs in C(/var/spool/cron), the periodic cron scripts, systemd units and
     drop-ins in C(/etc/systemd/system) (with their C(EnvironmentFile=) files), C(/etc/default/*),
-    C(/etc/environment), C(/etc/profile.d/*) - and any O(paths) given (files or folders: shell scripts,
+    C(/etc/environment), C(/etc/profile.d/*) - and any O(paths) given (files or folders; shell scripts,
     Dockerfiles, Compose files, Kubernetes manifests, CI files, Makefiles, C(.env) files).
   - Every curl, wget, httpie, ab, wrk, nc or telnet target is judged as an address a client connects to, so
     C(curl http://0:80/health) in a cron job, or C(Environment=BACKEND=0:80) used by C(ExecStart=curl $BACKEND),
@@ -125,7 +125,7 @@ skipped:
   type: list
   elements: dict
 suppressed:
-  description: Findings silenced by a C(# preflight: ignore[rule] reason) comment on their line or the line above.
+  description: "Findings silenced by a C(# preflight: ignore[rule] reason) comment on their line or the line above."
   returned: always
   type: list
   elements: dict

@@ -3,8 +3,10 @@ run by Debian's own /usr/bin/python3 (targets need nothing new)."""
 
 import os
 
+from tests.functional import test_bare_target
 from tests.functional.test_ansible import playbook
-from tests.functional.test_bare_target import bare_python  # noqa: F401  (a fixture)
+
+bare_python = test_bare_target.bare_python  # the fixture: Debian's /usr/bin/python3, without crossplane
 
 INCIDENT = {
     "etc/cron.d/health": "# storefront health\n*/5 * * * * root curl -fsS http://0:80/health >/dev/null\n",
@@ -47,7 +49,7 @@ def run(tmp_path, env, root, extra=""):
     return playbook(tmp_path, env, tasks)
 
 
-def test_the_incident_on_a_host_fails_at_each_file_and_line(tmp_path, ansible_env, bare_python):  # noqa: F811
+def test_the_incident_on_a_host_fails_at_each_file_and_line(tmp_path, ansible_env, bare_python):
     root = host(tmp_path)
     _rc, results = run(tmp_path, dict(ansible_env, ANSIBLE_PYTHON_INTERPRETER=bare_python), root)
     (result,) = results
@@ -63,7 +65,7 @@ def test_the_incident_on_a_host_fails_at_each_file_and_line(tmp_path, ansible_en
     assert kinds["/etc/systemd/system/app.socket"] == "systemd" and kinds["/srv/shop/compose.yaml"] == "compose"
 
 
-def test_the_fixed_host_passes_and_binds_are_silent(tmp_path, ansible_env, bare_python):  # noqa: F811
+def test_the_fixed_host_passes_and_binds_are_silent(tmp_path, ansible_env, bare_python):
     root = host(tmp_path, fixed=True)
     os.unlink(root / "etc" / "default" / "blob")
     _rc, results = run(tmp_path, dict(ansible_env, ANSIBLE_PYTHON_INTERPRETER=bare_python), root)

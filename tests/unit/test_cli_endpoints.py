@@ -71,3 +71,43 @@ def test_host_places_under_a_root(tmp_path):
     (tmp_path / "etc" / "cron.d" / "x").write_text("* * * * * root nc -z 0 80\n")
     code, out, _err = run("endpoints", "--host", "--root", tmp_path, "/etc/cron.d/x")
     assert code == 1 and out.count("/etc/cron.d/x:1: error[unspecified-connect-address]") == 1
+
+
+def test_the_incident_in_every_kind_of_file_through_the_command_line(tmp_path):
+    from test_endpoint_readers import CASES, layout  # tests/unit is on sys.path (pytest's prepend mode)
+
+    for case, (path, text, line) in sorted(CASES.items()):
+        folder = tmp_path / case.replace(" ", "_").replace("=", "")
+        full = layout(folder, path, text)
+        code, out, err = run("endpoints", "--format", "github", full)
+        assert code == 1 and err == "", (case, out, err)
+        assert ",line=%d," % line in out and "::error file=" in out, (case, out)
+
+
+def test_a_file_this_user_cannot_read_is_named_and_the_rest_reviewed(tmp_path):
+    import os
+    import subprocess
+
+    import pytest
+
+    if os.geteuid() != 0 or not os.access("/usr/bin/python3", os.X_OK):
+        pytest.skip("needs root to drop to another user, and Debian's python3 (nobody can run it)")
+    folder = "/tmp/preflight-endpoints-unreadable-%d" % os.getpid()
+    os.makedirs(folder, mode=0o755)
+    try:
+        os.chmod(folder, 0o755)
+        for name, mode in (("secret.sh", 0o600), ("open.sh", 0o644)):
+            with open(os.path.join(folder, name), "w") as handle:
+                handle.write("#!/bin/sh\ncurl -fsS http://0:80/\n")
+            os.chmod(os.path.join(folder, name), mode)
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        proc = subprocess.run(
+            ["/usr/bin/python3", "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli", "endpoints",
+             folder], capture_output=True, text=True, check=False, preexec_fn=lambda: os.setuid(65534),
+            env=dict(os.environ, PYTHONPATH=os.path.join(root, ".build", "collections")))
+        assert proc.returncode == 2, proc.stderr
+        assert "secret.sh: cannot read: Permission denied" in proc.stderr
+        assert "open.sh:2: error[unspecified-connect-address]" in proc.stdout
+        assert "Traceback" not in proc.stderr
+    finally:
+        subprocess.run(["rm", "-rf", folder], check=False)

@@ -93,3 +93,13 @@ def test_a_bash_array_is_values_not_a_command():
     # pi-hole's style: the list of firewalld services it expects, one of them named "http"
     assert values('local expected=("http" "https" "dns")') == []
     assert values('ports=(http https); curl -fsS http://0:80/') == [("curl", "url", "http://0:80/")]
+
+
+def test_curl_run_in_a_container_or_on_another_host_is_still_a_target():
+    assert values("docker compose exec -T web curl -fsS http://0:80/health") == [
+        ("curl", "url", "http://0:80/health")]
+    assert values("kubectl exec deploy/web -c app -- curl -s http://0:80/") == [("curl", "url", "http://0:80/")]
+    assert values("docker run --rm curlimages/curl -fsS http://0:80/") == [("curl", "url", "http://0:80/")]
+    assert values("ssh web1 'sleep 1; curl -fsS http://0:80/'") == [("curl", "url", "http://0:80/")]
+    assert values("docker ps --filter name=curl") == []
+    assert values("docker exec db psql -h 0.0.0.0") == []

@@ -146,6 +146,15 @@ ssh web1 <<'END'
 curl -fsS http://0:80/health
 END
 """, 3),
+    "Helm values extraEnvVars": ("chart/values.yaml", """\
+image:
+  repository: example/app
+extraEnvVars:
+  - name: BIND_ADDRESS
+    value: "0.0.0.0"
+  - name: UPSTREAM_URL
+    value: "http://0:80"
+""", 7),
     ".env file": ("app/.env", """\
 # where the worker sends its results
 RESULTS_URL=http://0:80/results
@@ -158,6 +167,8 @@ def layout(tmp_path, path, text):
     full = tmp_path / path
     full.parent.mkdir(parents=True, exist_ok=True)
     full.write_text(text)
+    if full.name == "values.yaml":
+        (full.parent / "Chart.yaml").write_text("apiVersion: v2\nname: chart\nversion: 0.1.0\n")
     if "HEALTH_URL" in text:
         url = "http://0:80/health" if "0:80" not in text.replace("0.0.0.0", "") else "http://127.0.0.1:80/health"
         (full.parent / ".env").write_text("HEALTH_URL=%s\n" % url)
@@ -285,6 +296,9 @@ def test_field_trial_faults_stay_fixed(tmp_path):
     # Postfix's relay notation: a host name in brackets means "no MX lookup", not an IPv6 address
     layout(tmp_path, "relay/compose.yaml", "services:\n  mail:\n    image: mail\n    environment:\n"
            "      - DEFAULT_RELAY_HOST=[smtp.relay.example]:465\n")
+    # an avahi service definition (XML) named *.service
+    layout(tmp_path, "avahi/services/app.service", "<?xml version=\"1.0\"?>\n<service-group>\n"
+           "  <service><port>80</port></service>\n</service-group>\n")
     result = endpoint_scan.scan([str(tmp_path)], explain=True)
     assert result.findings == [] and result.errors == [], (result.findings, result.errors)
     assert result.kinds[str(tmp_path / "init/app.service")] == "shell"

@@ -68,11 +68,22 @@ def _describe(problem):
 
 
 def _without_jinja(text):
-    """{{ x }} becomes a variable nobody knows (never judged); {% %} and {# #} vanish; lines stay."""
+    """(text as Ansible would render it, the template line of each of its lines).
+
+    {{ x }} becomes a variable nobody knows (never judged). A line holding only {% %} or {# #}
+    tags, or only one {{ }} (a block of text made elsewhere), vanishes, as Ansible's trim_blocks
+    makes the tag lines vanish: a unit's ExecStart= continued across {% if %} lines stays one line.
+    """
     def replace(match):
         chunk = match.group(0)
-        return ("${__jinja}" if chunk.startswith("{{") else "") + "\n" * chunk.count("\n")
-    return _JINJA.sub(replace, text)
+        return ("${__jinja}" if chunk.startswith("{{") else "\0") + "\n" * chunk.count("\n")
+    lines, origin = [], []
+    for number, line in enumerate(_JINJA.sub(replace, text).split("\n"), 1):
+        if (line.strip() and not line.replace("\0", "").strip()) or line.strip() == "${__jinja}":
+            continue
+        lines.append(line.replace("\0", ""))
+        origin.append(number)
+    return "\n".join(lines), origin
 
 
 def _key_line(file, key, start, value=None):
@@ -231,9 +242,9 @@ class PreflightEndpointRule(preflight_engine.KeptUnderProfiles, AnsibleLintRule)
         for use in shell_reader.read_shell(source, command, 1, dict(variables), judge_exports=False):
             for finding in endpoint_scan.judge_use(use):
                 tool = use.feeds.split(" ", 1)[0]
-                problem = {"code": finding.rule, "message": re.sub(r"^%s \S+: " % re.escape(tool), "",
-                                                                    finding.message),
-                           "hint": finding.hint, "severity": finding.severity}
+                message = re.sub(r"^%s \S+: " % re.escape(tool), "", finding.message)
+                problem = {"code": finding.rule, "message": message, "hint": finding.hint,
+                           "severity": finding.severity}
                 errors.append(self._error(file, line, "curl", tool, problem))
         return errors
 
@@ -247,9 +258,13 @@ class PreflightEndpointRule(preflight_engine.KeptUnderProfiles, AnsibleLintRule)
             text = file.content
         except (OSError, UnicodeDecodeError):
             return []
+        origin = None
         if path.endswith(".j2") or "{{" in text or "{%" in text:
-            text = _without_jinja(text)
+            text, origin = _without_jinja(text)
         result = endpoint_scan.scan_text(name, text, kinds=_FILE_KINDS)
+        for finding in result.findings:  # back to the template's own lines
+            if origin and 1 <= finding.line <= len(origin):
+                finding.line = origin[finding.line - 1]
         return [self.create_matcherror(message=f.message + (" (%s)" % f.hint if f.hint else ""),
                                        lineno=f.line, filename=file, tag="%s[file]" % self.id)
                 for f in result.findings if f.severity == "error"] + [

@@ -19,6 +19,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.endpoint_readers i
 
 KIND = "kubernetes"
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+_ENV_KEY = re.compile(r"(?i)env(vars)?$")
 
 
 def claims(path, text):
@@ -56,8 +57,17 @@ def _walk(source, node, variables, where):
     if _is_container(keys):
         return _container(source, node, keys, variables, where)
     for key, value in yamlnodes.items(node):
+        if _ENV_KEY.search(key) and _is_env_list(value):
+            # Helm values' extraEnvVars, extraEnv, env: a container's environment waiting to be placed
+            uses.extend(yamlnodes.env_uses(source, value, dict(variables), key))
+            continue
         uses.extend(_walk(source, value, variables, (where + "." + key).lstrip(".")))
     return uses
+
+
+def _is_env_list(node):
+    return node.id == "sequence" and bool(node.value) and all(
+        item.id == "mapping" and yamlnodes.get(item, "name") is not None for item in node.value)
 
 
 def _is_container(keys):
@@ -88,7 +98,10 @@ def _container(source, node, keys, variables, where):
                           "container %s %s" % (name, hook)))
     for key, value in yamlnodes.items(node):  # sidecars and init containers nested in Helm values
         if key not in ("env", "command", "args", "lifecycle") + _PROBES and value.id in ("mapping", "sequence"):
-            uses.extend(_walk(source, value, variables, key))
+            if _ENV_KEY.search(key) and _is_env_list(value):
+                uses.extend(yamlnodes.env_uses(source, value, dict(variables), key))
+            else:
+                uses.extend(_walk(source, value, variables, key))
     return uses
 
 

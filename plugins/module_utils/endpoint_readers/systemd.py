@@ -23,8 +23,9 @@ _UNIT_SECTIONS = {"Unit", "Service", "Socket", "Timer", "Install", "Mount", "Pat
 
 
 def claims(path, text):
-    if text.startswith("#!"):
-        return False  # an init script named *.service is a script
+    first = next((line.strip() for line in text.splitlines() if line.strip() and line.strip()[0] not in "#;"), "")
+    if text.startswith("#!") or first.startswith("<"):
+        return False  # an init script or an XML file (avahi's *.service) named like a unit
     name = path.rsplit("/", 1)[-1]
     head = [line.strip() for line in text.splitlines()[:80] if line.strip() and not line.startswith(("#", ";"))]
     sections = [m.group(1) for m in map(_SECTION.match, head) if m]
