@@ -14,7 +14,10 @@ description:
     syntax, with comments, C(export), quotes and escaped newlines) and/or a dict of variables.
   - Picks the keys that name endpoints (O(pattern), or the explicit O(keys)) and judges each value with
     the same engine as M(preflight.nginx.validate), for example C(BACKEND_URL=http://0:8080) is the
-    unspecified address. Keys ending in C(PORT) must be a port.
+    unspecified address. Keys ending in C(PORT) must be a port (C(0) and C(-1) mean off).
+  - Values are judged, not their absence; an empty value is a problem only for the explicit O(keys). Values
+    that are plainly no network address are not judged either (paths, regexes, serial devices, MAC and
+    interface addresses, URIs naming no network host such as C(unix:///run/docker.sock)).
   - What is wrong depends on what a value is for. C(*_URL), C(*_ENDPOINT), C(*_UPSTREAM), C(BACKEND*) and
     URL values are addresses a client connects to; C(LISTEN)/C(BIND) names, C(*_URLS) and C(HOST),
     C(*_HOST), C(*_ADDR), C(*_SERVER) names are where a server binds, so C(0.0.0.0), C(::) and C(:9000)

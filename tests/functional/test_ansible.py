@@ -140,7 +140,7 @@ def test_env_check_module_and_filter(tmp_path, ansible_env):
     good = tmp_path / "good.env"
     good.write_text("# fine\nexport PAYMENT_URL=https://payments.internal/api\nLISTEN_ADDR=0.0.0.0:8080\n")
     bad = tmp_path / "bad.env"
-    bad.write_text("APP_NAME=shop\nBACKEND_URL='http://0:8080'\nCACHE_PORT=0\n")
+    bad.write_text("APP_NAME=shop\nBACKEND_URL='http://0:8080'\nCACHE_PORT=80800\nMETRICS_PORT=0\nSMTP_HOST=\n")
     broken = tmp_path / "broken.env"
     broken.write_text("OK=1\nnot an assignment\n")
     tasks = """
@@ -170,6 +170,7 @@ def test_env_check_module_and_filter(tmp_path, ansible_env):
     assert [r["key"] for r in results[0]["results"]] == ["PAYMENT_URL", "LISTEN_ADDR", "SEARCH_HOST"]
     assert results[0]["problems"] == []
     assert "%s:2: BACKEND_URL: \"0\" is the unspecified address" % bad in results[1]["msg"]
-    assert "%s:3: CACHE_PORT=0 is not a port" % bad in results[1]["msg"]
+    assert "%s:3: CACHE_PORT=80800 is not a port" % bad in results[1]["msg"]
+    assert "METRICS_PORT" not in results[1]["msg"] and "SMTP_HOST" not in results[1]["msg"]  # 0 is off; empty
     assert "BACKEND_URL: BACKEND_URL" not in results[1]["msg"]
     assert results[2]["msg"] == "malformed env file %s:2: expected KEY=value, got 'not an assignment'" % broken
