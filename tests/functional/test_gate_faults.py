@@ -671,7 +671,8 @@ def test_a_disk_that_fills_after_the_reload_does_not_stop_the_rollback(site, tmp
             _stop_site(site)
             live = _start_site(small / "nginx", tmp_path / "backups-2", site["nginx"])
         thread, outcome = _in_background(run, live, [{"dest": str(live["link"]), "content": NEW % live["port"]}],
-                                         backup_dir=str(live["backups"]), health_checks=_failing_check(live), preview=False)
+                                         backup_dir=str(live["backups"]), health_checks=_failing_check(live),
+                                         preview=False)
         _wait_for_state(live, "reloaded")
         _fill(str(small))
         thread.join(30)
