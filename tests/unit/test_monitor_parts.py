@@ -39,8 +39,8 @@ def test_listening_sockets_are_read_in_host_byte_order(tmp_path):
 
 def test_each_configured_socket_is_held_missing_or_foreign(tmp_path):
     tcp = [line("00000000:0050", "0A", 21), line("0100007F:1F90", "0A", 22)]
-    proc = fake_proc(tmp_path, tcp, [], {100: ("nginx", 1, []), 101: ("nginx", 100, [21]),
-                                        200: ("python3", 1, [22])})
+    processes = {100: ("nginx", 1, []), 101: ("nginx", 100, [21]), 200: ("python3", 1, [22])}
+    proc = fake_proc(tmp_path, tcp, [], processes)
     pid_file = tmp_path / "nginx.pid"
     pid_file.write_text("100\n")
     results, problem = listens.check(["127.0.0.1:80", "*:80", "127.0.0.1:8080", "127.0.0.1:9090", "unix:/x"],
