@@ -293,26 +293,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with open(args.engine) as handle:
         engine = json.load(handle)
-    playbooks = None
-    if args.playbooks and os.path.exists(args.playbooks):
-        with open(args.playbooks) as handle:
-            playbooks = json.load(handle)
-    gate_files = None
-    if args.gate_files and os.path.exists(args.gate_files):
-        with open(args.gate_files) as handle:
-            gate_files = json.load(handle)
-    preview = None
-    if args.preview and os.path.exists(args.preview):
-        with open(args.preview) as handle:
-            preview = json.load(handle)
-    monitor = None
-    if args.monitor and os.path.exists(args.monitor):
-        with open(args.monitor) as handle:
-            monitor = json.load(handle)
-    endpoints = None
-    if args.endpoints and os.path.exists(args.endpoints):
-        with open(args.endpoints) as handle:
-            endpoints = json.load(handle)
+    playbooks, gate_files, preview, monitor, endpoints = (
+        _optional_json(path) for path in (args.playbooks, args.gate_files, args.preview, args.monitor, args.endpoints))
     plot(engine, args.plot)
     text = render(engine, playbooks, os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.markdown))),
                   gate_files, preview, monitor, endpoints)
@@ -321,6 +303,14 @@ def main(argv=None):
             text += "\n" + handle.read()
     with open(args.markdown, "w") as handle:
         handle.write(text)
+
+
+def _optional_json(path):
+    """A benchmark's JSON when that benchmark ran (its section is left out otherwise)."""
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return json.load(handle)
 
 
 if __name__ == "__main__":

@@ -672,7 +672,7 @@ def _staged_deploy(settings, run_command, result, step, before):
     """Stage, validate the staged tree at its live paths, then snapshot, swap, reload, check."""
     view = os.path.join(_scratch(settings), "view")
     staged = {}
-    reloaded = False
+    progress = {"reloaded": False}
     try:
         step("stage")
         staged = _stage_beside(settings, result["changing"])
@@ -709,19 +709,25 @@ def _staged_deploy(settings, run_command, result, step, before):
         transaction.keep_old(settings.backup_dir)
         _swap(settings, result["changing"], staged)
         _unstage(settings, staged)
-        step("reload")
-        transaction.mark(settings.backup_dir, "reloading")
-        reloaded = True
-        reload(settings, run_command, generation and generation[0])
-        transaction.mark(settings.backup_dir, "reloaded")
-        step("health check")
-        health(settings, run_command, into=result["health"])
-        step("commit")
-        transaction.commit(settings.backup_dir, settings.keep)
+        _go_live(settings, run_command, result, step, generation, progress)
     except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
         _unstage(settings, staged)
-        _roll_back(settings, run_command, result, _failure_of(exc, result), reloaded, step, generation)
+        _roll_back(settings, run_command, result, _failure_of(exc, result), progress["reloaded"], step, generation)
     return result
+
+
+def _go_live(settings, run_command, result, step, generation, progress):
+    """Reload onto the files now live, health-check them, commit. ``progress["reloaded"]`` is set
+    before the reload is asked for: from then on a rollback must reload too."""
+    step("reload")
+    transaction.mark(settings.backup_dir, "reloading")
+    progress["reloaded"] = True
+    reload(settings, run_command, generation and generation[0])
+    transaction.mark(settings.backup_dir, "reloaded")
+    step("health check")
+    health(settings, run_command, into=result["health"])
+    step("commit")
+    transaction.commit(settings.backup_dir, settings.keep)
 
 
 def _in_place(settings, run_command, result, step, before):
@@ -733,7 +739,7 @@ def _in_place(settings, run_command, result, step, before):
         raise Stopped("snapshot failed: %s (backup_dir: %s)" % (exc, settings.backup_dir)) from exc
     result["snapshot"] = journal["name"]
     generation = _generation(settings)
-    reloaded = False
+    progress = {"reloaded": False}
     try:
         step("write")
         transaction.mark(settings.backup_dir, "writing")
@@ -747,17 +753,9 @@ def _in_place(settings, run_command, result, step, before):
         _blocked_by(report, settings)
         result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
         run_preview(settings, run_command, result, step, loaded=report.config)  # files live, no reload yet
-        step("reload")
-        transaction.mark(settings.backup_dir, "reloading")
-        reloaded = True
-        reload(settings, run_command, generation and generation[0])
-        transaction.mark(settings.backup_dir, "reloaded")
-        step("health check")
-        health(settings, run_command, into=result["health"])
-        step("commit")
-        transaction.commit(settings.backup_dir, settings.keep)
+        _go_live(settings, run_command, result, step, generation, progress)
     except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
-        _roll_back(settings, run_command, result, _failure_of(exc, result), reloaded, step, generation)
+        _roll_back(settings, run_command, result, _failure_of(exc, result), progress["reloaded"], step, generation)
     return result
 
 

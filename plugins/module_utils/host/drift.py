@@ -4,18 +4,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from ansible_collections.preflight.nginx.plugins.module_utils.host import transaction
 
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(65536), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_of = transaction.sha256_of  # one way to fingerprint a file, the gate's
 
 
 def live_state(path):

@@ -41,7 +41,7 @@ KEPT_PREFIX = ".preflight-old-"
 RESERVE = "reserve"
 
 
-def _sha256(path):
+def sha256_of(path):
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(65536), b""):
@@ -169,9 +169,9 @@ def begin(backup_dir, paths, label="", manage_dirs=True):
                     raise TransactionError("%s is not a regular file; refusing to manage it" % path)
                 copy = os.path.join(folder, "%04d" % index)
                 _copy_private(path, copy)
-                entry.update(copy=os.path.basename(copy), sha256=_sha256(copy), mode=stat.S_IMODE(info.st_mode),
+                entry.update(copy=os.path.basename(copy), sha256=sha256_of(copy), mode=stat.S_IMODE(info.st_mode),
                              uid=info.st_uid, gid=info.st_gid, xattrs=xattrs_of(path))
-                if entry["sha256"] != _sha256(path):
+                if entry["sha256"] != sha256_of(path):
                     raise TransactionError("%s changed while it was being backed up" % path)
             elif manage_dirs:
                 entry["created_dirs"] = _missing_dirs(os.path.dirname(path))
@@ -217,7 +217,7 @@ def _restore(folder, entry):
         if entry.get("link") is not None:
             usable = os.path.islink(kept) and os.readlink(kept) == entry["link"]
         else:
-            usable = not os.path.islink(kept) and _sha256(kept) == entry["sha256"]
+            usable = not os.path.islink(kept) and sha256_of(kept) == entry["sha256"]
         if usable:
             if entry.get("link") is None and _intact(path, entry):
                 os.unlink(kept)
@@ -244,7 +244,7 @@ def _restore(folder, entry):
         except PermissionError:
             pass  # not root: the file keeps our ownership, as it had before
         set_xattrs(path, entry.get("xattrs") or {})
-        if _sha256(path) != entry["sha256"]:
+        if sha256_of(path) != entry["sha256"]:
             raise TransactionError("restoring %s did not give back the same bytes" % path)
         return True
     done = False
@@ -311,7 +311,7 @@ def _intact(path, entry):
     if not os.path.lexists(path) or os.path.islink(path) or not os.path.isfile(path):
         return False
     info = os.stat(path)
-    return (_sha256(path) == entry["sha256"] and stat.S_IMODE(info.st_mode) == entry["mode"]
+    return (sha256_of(path) == entry["sha256"] and stat.S_IMODE(info.st_mode) == entry["mode"]
             and (info.st_uid, info.st_gid) == (entry["uid"], entry["gid"])
             and xattrs_of(path) == (entry.get("xattrs") or {}))
 
@@ -415,7 +415,7 @@ def _committed_sha256(path):
     """sha256 of a regular file as committed; None when the deploy removed it or left a link."""
     if os.path.islink(path) or not os.path.isfile(path):
         return None
-    return _sha256(path)
+    return sha256_of(path)
 
 
 def committed_files(backup_dir):
