@@ -48,16 +48,9 @@ MAX_BYTES = 2 * 1024 * 1024  # larger files are reported, not read: nobody write
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
               ".pytest_cache", "vendor", "site-packages"}
 _SUPPRESSION = re.compile(r"preflight\s*:\s*ignore\[([^\]]*)\]\s*(\S.*)?$")
-# A URL with no host: a local file or socket (sqlite:///db, file:///x, qemu:///system), or a
-# special value (Galera's empty gcomm:// starts a new cluster). Not a network address.
 # Files that may quote a unit, a crontab or a curl line as an example, but run none of it.
 _DOCUMENTS = {".md", ".markdown", ".rst", ".adoc", ".html", ".htm", ".xml", ".json", ".py", ".go", ".rb", ".js",
               ".ts", ".java", ".c", ".h", ".cpp", ".rs", ".php", ".pl", ".lua", ".tf", ".svg", ".csv", ".po"}
-# <your-mail-domain>, <host>: a placeholder the reader of an example fills in, not an address.
-_PLACEHOLDER = re.compile(r"<[A-Za-z][^<>\s]*>")
-# Postfix's [mail.example.com]:587 (a host name in brackets: no MX lookup) is a mail relay, not IPv6.
-_MAIL_RELAY = re.compile(r"^\[[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9.-]*\](:[0-9]+)?$")
-_NO_HOST_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://(/|$)")
 _SEVERITY = {"unspecified-connect-address": ERROR, "invalid-port": ERROR, "malformed-address": ERROR}
 
 
@@ -324,27 +317,18 @@ def judge_use(use, result=None, explain=False):
                                                                ", ".join("$" + n for n in use.unknown),
                                                                "is" if len(use.unknown) == 1 else "are")})
         return []
-    if _PLACEHOLDER.search(use.value):
-        if result is not None and explain:
-            result.notes.append({"file": use.file, "line": use.line, "message": "%s: %s is a placeholder to "
-                                 "fill in, not judged" % (use.feeds, _PLACEHOLDER.search(use.value).group(0))})
-        return []
-    if use.key is not None and _MAIL_RELAY.match(use.value):
-        if result is not None and explain:
-            result.notes.append({"file": use.file, "line": use.line, "message": "%s: [host]:port is a mail "
-                                 "relay written the Postfix way (no MX lookup), not judged" % use.feeds})
-        return []
-    if _NO_HOST_URL.match(use.value) and not use.value.lower().startswith(("http:", "https:")):
-        if result is not None and explain:  # sqlite:///db, file:///x, qemu:///system, unix:///run/x.sock
-            result.notes.append({"file": use.file, "line": use.line, "message": "%s: a URL with no host "
-                                 "(a local file or socket, or a special value), not a network address" % use.feeds})
-        return []
     if use.key is not None:
         problems = env_endpoints.judge(use.key, use.value)
         subject = None
     else:
         problems = commands.connect_problems(use.value, use.host_only)
         subject = use.feeds
+    if not problems and result is not None and explain:
+        # The one judge passed it over; say why, where it is plainly no network address.
+        reason = env_endpoints.not_an_address(use.key or "", use.value)
+        if reason:
+            result.notes.append({"file": use.file, "line": use.line, "message": "%s %s: %s, not judged" % (
+                use.feeds, addresses_redact(use.value), reason)})
     found = []
     for problem in problems:
         message = problem["message"]

@@ -304,4 +304,4 @@ def test_field_trial_faults_stay_fixed(tmp_path):
     assert result.kinds[str(tmp_path / "init/app.service")] == "shell"
     assert "docs/setup.md" not in " ".join(result.files)
     notes = " ".join(n["message"] for n in result.notes)
-    assert "<your-mail-domain> is a placeholder" in notes and "a URL with no host" in notes
+    assert "a placeholder to fill in" in notes and "gcomm://: a URI that names no network host" in notes
