@@ -19,6 +19,8 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # setfacl: the gate tests check that POSIX ACLs survive a deploy and come back with a rollback.
 command -v setfacl >/dev/null 2>&1 || missing+=(acl)
+# The stream module: the preview test of a stream server runs nginx on a stream {} block.
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || missing+=(libnginx-mod-stream)
 # The monitor's end-to-end test scrapes its metrics with Debian's node-exporter and prometheus (and
 # promtool, in the prometheus package, checks the metrics and the shipped alerting rules).
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
