@@ -146,10 +146,12 @@ def setup(work, nginx, hosts):
             handle.write(play % {"nginx": nginx})
 
 
-def play(work, name, hosts, backend, env):
+def play(work, name, hosts, backend, env, extra=None):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
                os.path.join(work, "inventory.ini"), "--forks", str(hosts), "-e", "backend=%s" % backend,
                os.path.join(work, name)]
+    if extra:
+        command[-1:-1] = ["-e", json.dumps(extra)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -201,7 +203,10 @@ def main(argv=None):
             if hosts == 1 and args.rollbacks:
                 durations = []
                 for _attempt in range(args.rollbacks):
-                    _seconds, proc = play(work, "gate.yml", 1, "127.0.0.1:%d" % (BASE_PORT + 999), env)
+                    # A dead backend the probe and the preview would stop before the switch: with both
+                    # off, it goes live and fails its health check, which is the rollback measured here.
+                    _seconds, proc = play(work, "gate.yml", 1, "127.0.0.1:%d" % (BASE_PORT + 999), env,
+                                          extra={"gate_probe_backends": False, "gate_preview": False})
                     match = re.search(r"rollback took ([0-9.]+) s", proc.stdout + proc.stderr)
                     if proc.returncode == 0 or not match:
                         raise SystemExit("the rollback run did not roll back:\n%s" % proc.stdout[-3000:])
