@@ -82,7 +82,8 @@ def build_parser():
                     "systemd units, Dockerfiles, Compose files, Kubernetes manifests and Helm values, CI "
                     "workflows, Makefiles and .env files: a connect target at 0:80 is an error; where a "
                     "server binds (--host 0.0.0.0, HOST=0.0.0.0, ListenStream=) is fine.")
-    endpoints.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (folders are walked)")
+    endpoints.add_argument("paths", nargs="*", metavar="PATH",
+                           help="files or folders (folders are walked); none needed with --host")
     endpoints.add_argument("--format", choices=report.FORMATS, default="text",
                            help="output format (default: text)")
     endpoints.add_argument("--fail-on", choices=SEVERITIES, default="error",
@@ -212,6 +213,9 @@ def cmd_endpoints(args, out, err):
         variables = _template_variables(args)
     except ValueError as exc:
         err.write("nginx-preflight: error: %s\n" % exc)
+        return EXIT_USAGE
+    if not args.paths and not args.host:
+        err.write("nginx-preflight endpoints: error: the following arguments are required: PATH (or --host)\n")
         return EXIT_USAGE
     paths = list(args.paths)
     if args.host:
