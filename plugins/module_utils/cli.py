@@ -92,8 +92,9 @@ def build_parser():
                            help="read the paths (and absolute paths inside files: EnvironmentFile=) under DIR, "
                                 "as if it were /: a host's tree copied elsewhere")
     endpoints.add_argument("--host", action="store_true",
-                           help="also review the places a host keeps commands (/etc/crontab, /etc/cron.d, user "
-                                "crontabs, /etc/systemd/system, /etc/default, /etc/profile.d), under --root")
+                           help="also review the places a host keeps commands (/etc/crontab, /etc/cron.d, "
+                                "/etc/cron.daily..., user crontabs, /etc/systemd/system, /etc/default, "
+                                "/etc/environment, /etc/profile.d), under --root")
     endpoints.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                            help="a variable the files use, known from elsewhere (repeatable)")
     endpoints.add_argument("--env-file", action="append", default=[], metavar="FILE",
