@@ -4,7 +4,8 @@
 demo:
 	bash scripts/demo.sh
 
-# Every test: ruff, pytest, ansible-test sanity (sets up its own venv, nginx, curl).
+# Every test: ruff, pytest, ansible-test sanity, ansible-lint, Molecule, a bench smoke run
+# (sets up its own venv, nginx, curl).
 test:
 	bash scripts/test.sh
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test: ruff, pytest (unit, corpus, fuzz, real nginx and ansible-playbook),
-# and ansible-test sanity. Installs what it needs (scripts/bootstrap.sh).
+# Every test: ruff, pytest (unit, corpus, fuzz, real nginx and ansible-playbook), ansible-test
+# sanity, ansible-lint, Molecule and a bench smoke run. Installs what it needs (scripts/bootstrap.sh).
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 cd "$ROOT"

@@ -82,7 +82,8 @@ def build_parser():
                     "systemd units, Dockerfiles, Compose files, Kubernetes manifests and Helm values, CI "
                     "workflows, Makefiles and .env files: a connect target at 0:80 is an error; where a "
                     "server binds (--host 0.0.0.0, HOST=0.0.0.0, ListenStream=) is fine.")
-    endpoints.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (folders are walked)")
+    endpoints.add_argument("paths", nargs="*", metavar="PATH",
+                           help="files or folders (folders are walked); none needed with --host")
     endpoints.add_argument("--format", choices=report.FORMATS, default="text",
                            help="output format (default: text)")
     endpoints.add_argument("--fail-on", choices=SEVERITIES, default="error",
@@ -91,8 +92,9 @@ def build_parser():
                            help="read the paths (and absolute paths inside files: EnvironmentFile=) under DIR, "
                                 "as if it were /: a host's tree copied elsewhere")
     endpoints.add_argument("--host", action="store_true",
-                           help="also review the places a host keeps commands (/etc/crontab, /etc/cron.d, user "
-                                "crontabs, /etc/systemd/system, /etc/default, /etc/profile.d), under --root")
+                           help="also review the places a host keeps commands (/etc/crontab, /etc/cron.d, "
+                                "/etc/cron.daily..., user crontabs, /etc/systemd/system, /etc/default, "
+                                "/etc/environment, /etc/profile.d), under --root")
     endpoints.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                            help="a variable the files use, known from elsewhere (repeatable)")
     endpoints.add_argument("--env-file", action="append", default=[], metavar="FILE",
@@ -212,6 +214,9 @@ def cmd_endpoints(args, out, err):
         variables = _template_variables(args)
     except ValueError as exc:
         err.write("nginx-preflight: error: %s\n" % exc)
+        return EXIT_USAGE
+    if not args.paths and not args.host:
+        err.write("nginx-preflight endpoints: error: the following arguments are required: PATH (or --host)\n")
         return EXIT_USAGE
     paths = list(args.paths)
     if args.host:

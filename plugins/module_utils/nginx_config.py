@@ -408,6 +408,33 @@ def _mapped(path, mapping):
     return path
 
 
+def _ended_by_brace(real):
+    """(directive, line) of each directive that a "}" ends instead of ";" (``listen 80 }``).
+
+    crossplane catches these only inside contexts it knows from the top of the file
+    (http > server), not in a file included there or checked on its own (a site file),
+    where nginx refuses them all the same (unexpected "}").
+    """
+    found, current = [], None
+    try:
+        for token, line, quoted in crossplane.lex(real):
+            if quoted:
+                current = current or (token, line)
+            elif token.startswith("#"):
+                continue
+            elif token in ("{", ";"):
+                current = None
+            elif token == "}":
+                if current is not None:
+                    found.append(current)
+                current = None
+            elif current is None:
+                current = (token, line)
+    except Exception:  # unbalanced braces, bad quotes: crossplane.parse has said so already
+        return []
+    return found
+
+
 class _Loader:
     def __init__(self, loaded, base, resolve_includes, mapping=None, names=None):
         self.loaded = loaded
@@ -484,6 +511,11 @@ class _Loader:
                              "see the directive's documentation for its arguments")
             else:
                 self.problem(SYNTAX_ERROR, message, path, error.get("line") or 1,
+                             "fix the syntax; nginx refuses to load this file")
+        reported = {error.get("line") for error in errors}
+        for directive, line in _ended_by_brace(real):
+            if line not in reported:
+                self.problem(SYNTAX_ERROR, 'directive "%s" is not terminated by ";"' % directive, path, line,
                              "fix the syntax; nginx refuses to load this file")
         self.parsed[path] = statements
         return statements

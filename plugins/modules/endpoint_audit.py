@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: endpoint_audit
 short_description: Review every curl command and endpoint variable a host runs by itself
-version_added: "0.2.0"
+version_added: "0.1.0"
 description:
   - Reads the places where a host keeps commands that run without anyone watching - C(/etc/crontab),
     C(/etc/cron.d/*), user crontabs in C(/var/spool/cron), the periodic cron scripts, systemd units and

@@ -14,9 +14,9 @@ description:
     deploy that died half-way, works out which of O(files) change, stages them beside the live files (under
     hidden names no C(include) glob matches), validates the staged tree as nginx will see it at its live paths
     (the preflight.nginx rules, C(nginx -t) in a private mount namespace with the staged files bound over the
-    live ones, a connection to every backend), snapshots the live files, swaps the new ones in with a rename,
-    reloads nginx and waits for its new workers, runs the health checks, and keeps the new files. Nothing
-    unvalidated is ever at a live path.
+    live ones, a connection to every backend), previews it (O(preview), below), snapshots the live files, swaps
+    the new ones in with a rename, reloads nginx and waits for its new workers, runs the health checks, and
+    keeps the new files. Nothing unvalidated is ever at a live path.
   - "A validation failure changes nothing live (C(blocked: validation failed: ...; nothing live was changed))."
   - "With health checks, the staged tree is then previewed before anything goes live (O(preview)): a throwaway
     nginx (same binary, same C(user)) starts on the new tree with every C(listen) moved to a free loopback port of

@@ -71,6 +71,11 @@ def test_host_places_under_a_root(tmp_path):
     (tmp_path / "etc" / "cron.d" / "x").write_text("* * * * * root nc -z 0 80\n")
     code, out, _err = run("endpoints", "--host", "--root", tmp_path, "/etc/cron.d/x")
     assert code == 1 and out.count("/etc/cron.d/x:1: error[unspecified-connect-address]") == 1
+    # as the README says it: --host needs no PATH; without --host one is still required
+    code, out, _err = run("endpoints", "--host", "--root", tmp_path)
+    assert code == 1 and out.count("/etc/cron.d/x:1: error[unspecified-connect-address]") == 1
+    code, _out, err = run("endpoints")
+    assert code == 2 and "PATH" in err
 
 
 def test_the_incident_in_every_kind_of_file_through_the_command_line(tmp_path):

@@ -62,9 +62,21 @@ def test_a_file_included_twice_is_checked_in_both_places(tmp_path):
     ({"nginx.conf": "events {}\nhttp {\n    server {\n"}, [("syntax-error", "nginx.conf", 3)]),
     ({"nginx.conf": "events {}\nhttp {\n}\n}\n"}, [("syntax-error", "nginx.conf", 4)]),
     ({"nginx.conf": "events {}\nhttp { server { listen 80 }\n}\n"}, [("syntax-error", "nginx.conf", 2)]),
+    # crossplane misses a "}" ending a directive in an included file (it knows no context there); nginx does not
+    ({"nginx.conf": "events {}\nhttp { include conf.d/*.conf; }\n", "conf.d/shop.conf": "server {\n    listen 80\n}\n"},
+     [("syntax-error", "shop.conf", 2)]),
 ])
 def test_bad_input_becomes_findings_with_file_and_line(tmp_path, files, expected):
     assert found(engine.check_file(write(tmp_path, files))) == expected
+
+
+def test_a_site_file_checked_alone_has_its_missing_semicolon_found(tmp_path):
+    write(tmp_path, {"shop.conf": "server {\n    listen 80\n}\nserver { listen 81; }\n"})
+    assert found(engine.check_file(str(tmp_path / "shop.conf"), context="auto")) == [("syntax-error", "shop.conf", 2)]
+    write(tmp_path, {"lua.conf": "server {\n  location / {\n    content_by_lua_block {\n      local t = { a = 1 }\n"
+                                 "    }\n  }\n  listen 80;\n}\n"})
+    lua = found(engine.check_file(str(tmp_path / "lua.conf"), context="auto"))
+    assert [f for f in lua if f[0] == "syntax-error"] == []
 
 
 def test_unreadable_included_file_names_the_include(tmp_path):
