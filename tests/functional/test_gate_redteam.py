@@ -1,0 +1,72 @@
+"""Red-team of the staged gate (stage beside, validate in a private mount namespace, preview,
+swap by rename, reload, health check) on a real nginx, through ``deploy.run``."""
+
+import os
+import subprocess
+
+import pytest
+
+from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
+from tests.functional.test_gate_faults import NEW, _start_site, _stop_site, root_only, run, serves
+
+
+@pytest.fixture
+def site(tmp_path, nginx):
+    site = _start_site(tmp_path / "nginx", tmp_path / "backups", nginx)
+    yield site
+    _stop_site(site)
+
+
+def _reload(site):
+    subprocess.run([site["nginx"], "-c", str(site["main"]), "-p", str(site["dir"]) + "/", "-s", "reload"], check=True)
+
+
+def _left_behind(site):
+    return sorted(str(p) for p in site["dir"].rglob(".preflight-stage-*"))
+
+
+def test_an_include_glob_that_matches_the_staged_names_stops_before_staging(site):
+    # `.[!.]*` (unlike `*`) matches the hidden stage names: an outside reload during the
+    # validation would load the unvalidated staged file.
+    (site["dir"] / "conf.d" / ".hidden").write_text("# an admin's dotfile\n")
+    text = site["main"].read_text().replace("include conf.d/*.conf;",
+                                            "include conf.d/*.conf;\n    include conf.d/.[!.]*;")
+    site["main"].write_text(text)
+    _reload(site)
+    files = [{"dest": str(site["dir"] / "conf.d" / "new.conf"), "content": "# new\n"}]
+    with pytest.raises(deploy.Stopped, match=r"the include conf.d/\.\[!\.\]\* \(.*nginx.conf line 7\) matches the "
+                                             r"hidden names"):
+        run(site, files, health_checks=[])
+    assert _left_behind(site) == [] and not (site["dir"] / "conf.d" / "new.conf").exists()
+    assert serves(site) == "old"
+
+
+def test_a_dotfile_and_the_usual_globs_still_deploy(site):
+    (site["dir"] / "conf.d" / ".hidden.conf").write_text("this is not nginx syntax at all\n")
+    result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]},
+                        {"dest": str(site["dir"] / "conf.d" / "x.conf"), "content": "# x\n"}])
+    assert not result["failed"], result["msg"]
+    assert serves(site) == "new" and _left_behind(site) == []
+
+
+@root_only
+def test_the_view_links_big_files_instead_of_copying_them(site, monkeypatch):
+    # A config folder that also holds big logs or a cache: the validated view must not copy their bytes.
+    big = site["dir"] / "logs" / "big.log"
+    with open(big, "wb") as handle:
+        handle.truncate(200 * 1024 * 1024)
+    seen = {}
+    original = deploy.before_swap
+
+    def spy(settings, mapping, result, *args, **kwargs):
+        in_view = os.path.join(mapping[str(site["dir"])], "logs", "big.log")
+        seen["same"] = os.path.samestat(os.stat(in_view), os.stat(big))
+        return original(settings, mapping, result, *args, **kwargs)
+    monkeypatch.setattr(deploy, "before_swap", spy)
+    result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}])
+    assert not result["failed"], result["msg"]
+    assert seen == {"same": True}
+    assert serves(site) == "new" and os.path.getsize(big) == 200 * 1024 * 1024
+    assert deploy._tree_size(str(site["dir"]), str(site["backups"])) < 1024 * 1024
+
+
