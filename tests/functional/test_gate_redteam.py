@@ -1,13 +1,16 @@
 """Red-team of the staged gate (stage beside, validate in a private mount namespace, preview,
 swap by rename, reload, health check) on a real nginx, through ``deploy.run``."""
 
+import glob
 import os
+import socket
 import subprocess
 
 import pytest
 
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
-from tests.functional.test_gate_faults import NEW, _start_site, _stop_site, root_only, run, serves
+from tests.functional.test_gate_faults import NEW, OLD, _start_site, _stop_site, root_only, run, serves
+from tests.functional.test_http_check import free_port
 
 
 @pytest.fixture
@@ -70,3 +73,61 @@ def test_the_view_links_big_files_instead_of_copying_them(site, monkeypatch):
     assert deploy._tree_size(str(site["dir"]), str(site["backups"])) < 1024 * 1024
 
 
+
+
+def _answers(site, port):
+    proc = subprocess.run(["curl", "-s", "--max-time", "3", "http://127.0.0.1:%d/" % port],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip()
+
+
+def test_a_port_another_process_holds_is_rolled_back_after_the_switch(site):
+    # The preview listens on free ports, so it passes; the live nginx cannot bind the new port.
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    taken = holder.getsockname()[1]
+    previews = set(glob.glob("/tmp/preflight-preview-*"))  # /tmp is shared with other runs
+    try:
+        new = NEW % site["port"] + 'server {\n    listen 127.0.0.1:%d;\n    return 200 "x\\n";\n}\n' % taken
+        result = run(site, [{"dest": str(site["link"]), "content": new}])
+    finally:
+        holder.close()
+    assert result["failed"], result["msg"]
+    assert result["msg"].startswith("rolled back: reload failed: nginx reload did not take effect"), result["msg"]
+    assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+    assert _left_behind(site) == [] and set(glob.glob("/tmp/preflight-preview-*")) <= previews
+
+
+def test_an_upstream_of_the_configs_own_sockets_is_previewed_on_the_new_config(site):
+    inner = free_port()
+    new = ('upstream self {\n    server 127.0.0.1:%d;\n}\n'
+           'server {\n    listen 127.0.0.1:%d;\n    location / { proxy_pass http://self; }\n}\n'
+           'server {\n    listen 127.0.0.1:%d;\n    return 200 "new\\n";\n}\n' % (inner, site["port"], inner))
+    result = run(site, [{"dest": str(site["link"]), "content": new}])
+    assert not result["failed"], result["msg"]
+    assert serves(site) == "new"
+
+
+def test_a_broken_upstream_of_the_configs_own_sockets_is_caught_by_the_preview(site):
+    # The live nginx answers "new" on the inner port (old config); the new inner server is broken.
+    inner = free_port()
+    old = OLD % site["port"] + 'server {\n    listen 127.0.0.1:%d;\n    return 200 "new\\n";\n}\n' % inner
+    site["target"].write_text(old)
+    _reload(site)
+    new = ('upstream self {\n    server 127.0.0.1:%d;\n}\n'
+           'server {\n    listen 127.0.0.1:%d;\n    location / { proxy_pass http://self; }\n}\n'
+           'server {\n    listen 127.0.0.1:%d;\n    return 500 "broken\\n";\n}\n' % (inner, site["port"], inner))
+    result = run(site, [{"dest": str(site["link"]), "content": new}])
+    assert result["failed"] and result["msg"].startswith("blocked: preview failed"), result["msg"]
+    assert site["target"].read_text() == old and serves(site) == "old"
+
+
+def test_a_check_with_a_host_name_and_resolve_is_previewed_on_its_virtual_host(site):
+    new = (OLD % site["port"]
+           + 'server {\n    listen 127.0.0.1:%d;\n    server_name shop.example;\n    return 503;\n}\n' % site["port"])
+    check = {"url": "http://shop.example:%d/" % site["port"], "resolve": ["shop.example:%d:127.0.0.1" % site["port"]],
+             "retries": 0}
+    result = run(site, [{"dest": str(site["link"]), "content": new}], health_checks=[check])
+    assert result["failed"] and result["msg"].startswith("blocked: preview failed"), result["msg"]
+    assert "503" in result["msg"] and site["target"].read_text() == OLD % site["port"]
