@@ -2,14 +2,27 @@
 swap by rename, reload, health check) on a real nginx, through ``deploy.run``."""
 
 import glob
+import json
 import os
+import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
-from tests.functional.test_gate_faults import NEW, OLD, _start_site, _stop_site, root_only, run, serves
+from tests.functional.test_gate_faults import (
+    NEW,
+    OLD,
+    _deploy_in_a_process,
+    _slow_nginx,
+    _start_site,
+    _stop_site,
+    root_only,
+    run,
+    serves,
+)
 from tests.functional.test_http_check import free_port
 
 
@@ -131,3 +144,69 @@ def test_a_check_with_a_host_name_and_resolve_is_previewed_on_its_virtual_host(s
     result = run(site, [{"dest": str(site["link"]), "content": new}], health_checks=[check])
     assert result["failed"] and result["msg"].startswith("blocked: preview failed"), result["msg"]
     assert "503" in result["msg"] and site["target"].read_text() == OLD % site["port"]
+
+
+def _previews(site):
+    """pid -> command line of each nginx master of this test other than the live one (a preview)."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % name, "rb") as handle:
+                    line = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if line.startswith("nginx: master") and str(site["backups"]) in line:
+                found[int(name)] = line
+    return found
+
+
+def _until(condition, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@root_only
+@pytest.mark.parametrize("at", ["validation", "preview"])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_deploy_killed_before_the_swap_leaves_nothing_and_the_next_run_deploys(site, tmp_path, at, how):
+    files = [{"dest": str(site["link"]), "content": NEW % site["port"]},
+             {"dest": str(site["dir"] / "conf.d" / "x.conf"), "content": "# x\n"}]
+    work = None
+    if at == "validation":
+        code = _deploy_in_a_process(site, files, [], dry=True)
+        options = json.loads(code[-1])
+        options["nginx_binary"] = _slow_nginx(tmp_path, site, 20)
+        proc = subprocess.Popen(code[:-1] + [json.dumps(options)], stdout=subprocess.PIPE, text=True)
+        assert _until(lambda: list(site["dir"].rglob(".preflight-stage-*")))
+        time.sleep(0.5)  # in nginx -t now
+    else:
+        slow = [{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 100, "delay": 0.2,
+                 "timeout": 1}]
+        proc = _deploy_in_a_process(site, files, slow, preview=True)
+        assert _until(lambda: _previews(site))  # the preview nginx is up
+        time.sleep(0.5)
+        with open(site["backups"] / "scratch" / "preview" / "state.json") as handle:
+            work = json.load(handle)["work"]
+        assert os.path.isdir(work)
+    proc.send_signal(how)
+    out, _err = proc.communicate(timeout=30)
+    if how == signal.SIGTERM:
+        result = json.loads(out)
+        assert result["failed"] and not result["changed"] and "interrupted" in result["msg"], result["msg"]
+        assert "nothing live was changed" in result["msg"], result["msg"]
+    assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+    assert not (site["dir"] / "conf.d" / "x.conf").exists()
+    if how == signal.SIGTERM:
+        assert _left_behind(site) == []
+    assert _until(lambda: not _previews(site)), _previews(site)
+    result = run(site, files)
+    assert not result["failed"], result["msg"]
+    assert serves(site) == "new" and _left_behind(site) == []
+    assert work is None or not os.path.exists(work)
+    assert not _previews(site)
+    assert os.listdir(site["backups"] / "scratch") == []
