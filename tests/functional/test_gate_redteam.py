@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
+from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
 from tests.functional.test_gate_faults import (
     NEW,
     OLD,
@@ -210,3 +210,47 @@ def test_a_deploy_killed_before_the_swap_leaves_nothing_and_the_next_run_deploys
     assert work is None or not os.path.exists(work)
     assert not _previews(site)
     assert os.listdir(site["backups"] / "scratch") == []
+
+
+@root_only
+def test_a_second_rename_that_fails_rolls_the_first_back(site):
+    # conf.d/a.conf is swapped in first; the site file is immutable (chattr +i): its rename fails.
+    first = site["dir"] / "conf.d" / "a.conf"
+    first.write_text("# a, old\n")
+    if subprocess.run(["chattr", "+i", str(site["target"])], check=False).returncode:
+        pytest.skip("no chattr +i on this file system")
+    try:
+        result = run(site, [{"dest": str(first), "content": "# a, new\n"},
+                            {"dest": str(site["link"]), "content": NEW % site["port"]}])
+    finally:
+        subprocess.run(["chattr", "-i", str(site["target"])], check=True)
+    assert result["failed"] and result["msg"].startswith("rolled back: swap failed"), result["msg"]
+    assert "nginx was not reloaded" in result["msg"], result["msg"]
+    assert first.read_text() == "# a, old\n" and site["target"].read_text() == OLD % site["port"]
+    assert serves(site) == "old" and _left_behind(site) == []
+    assert transaction.active(str(site["backups"])) is None
+
+
+def test_removing_a_file_an_include_glob_matches_is_validated_without_it(site):
+    # The site needs the upstream conf.d/up.conf defines: removing it must be refused by nginx -t on
+    # the staged tree (where the glob no longer matches it), and the file stays.
+    backend = free_port()
+    up = site["dir"] / "conf.d" / "up.conf"
+    up.write_text("upstream app {\n    server 127.0.0.1:%d;\n}\n" % backend)
+    site["target"].write_text('server {\n    listen 127.0.0.1:%d;\n    location / { return 200 "old\\n"; }\n'
+                              '    location /app { proxy_pass http://app; }\n}\n' % site["port"])
+    _reload(site)
+    result = run(site, [{"dest": str(up), "state": "absent"}], health_checks=[])
+    assert result["failed"] and result["msg"].startswith("blocked: validation failed"), result["msg"]
+    assert up.exists() and serves(site) == "old" and _left_behind(site) == []
+
+
+def test_removing_a_file_an_include_glob_matches_comes_back_with_the_rollback(site):
+    extra = site["dir"] / "conf.d" / "extra.conf"
+    extra.write_text('map $uri $extra {\n    default "x";\n}\n')
+    _reload(site)
+    result = run(site, [{"dest": str(extra), "state": "absent"},
+                        {"dest": str(site["link"]), "content": NEW % site["port"]}], preview=False,
+                 health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 0}])
+    assert result["failed"] and result["msg"].startswith("rolled back: health check failed"), result["msg"]
+    assert extra.read_text() == 'map $uri $extra {\n    default "x";\n}\n' and serves(site) == "old"
