@@ -254,3 +254,30 @@ def test_removing_a_file_an_include_glob_matches_comes_back_with_the_rollback(si
                  health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 0}])
     assert result["failed"] and result["msg"].startswith("rolled back: health check failed"), result["msg"]
     assert extra.read_text() == 'map $uri $extra {\n    default "x";\n}\n' and serves(site) == "old"
+
+
+@root_only
+def test_a_deploy_killed_between_two_renames_is_undone_by_the_next_run(site):
+    first = site["dir"] / "conf.d" / "a.conf"
+    first.write_text("# a, old\n")
+    files = [{"dest": str(first), "content": "# a, new\n"},
+             {"dest": str(site["link"]), "content": NEW % site["port"]}]
+    argv = _deploy_in_a_process(site, files, [], dry=True)
+    # The child stops for good just before the second rename (the site file): a SIGKILL lands between them.
+    hold = ("import os, time\nreal = os.replace\n"
+            "def replace(src, dst, **kw):\n"
+            "    if os.path.basename(str(src)).startswith('.preflight-stage-') and str(dst).endswith('/shop'):\n"
+            "        time.sleep(60)\n"
+            "    return real(src, dst, **kw)\n"
+            "os.replace = replace\n")
+    argv[2] = hold + argv[2]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    assert _until(lambda: first.read_text() == "# a, new\n")
+    proc.kill()
+    proc.wait(timeout=10)
+    assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
+    assert _left_behind(site)  # the second staged file: only the next run can remove it
+    result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}])
+    assert not result["failed"], result["msg"]
+    assert "interrupted before its reload" in result["recovery"], result
+    assert first.read_text() == "# a, old\n" and serves(site) == "new" and _left_behind(site) == []
