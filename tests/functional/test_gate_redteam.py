@@ -4,6 +4,7 @@ swap by rename, reload, health check) on a real nginx, through ``deploy.run``.""
 import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -323,3 +324,29 @@ def test_through_the_role_a_port_another_process_holds_is_rolled_back(tmp_path, 
     assert rc == 2, results
     assert results[-1]["msg"].startswith("rolled back: reload failed"), results[-1]["msg"]
     assert serves(site) == "old" and site["target"].read_text() == OLD % site["port"]
+
+
+def test_a_deploy_killed_as_its_preview_folder_is_made_leaves_it_to_the_next_run(site):
+    # SIGKILL right after the preview's work folder in /tmp is made (before its first chmod): the next
+    # run must know it, or every such kill leaks a /tmp/preflight-preview-* folder.
+    argv = _deploy_in_a_process(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}],
+                                [{"url": "http://127.0.0.1:%d/" % site["port"], "retries": 0}], dry=True, preview=True)
+    die = ("import os, signal\nreal = os.chmod\n"
+           "def chmod(path, *a, **kw):\n"
+           "    if os.path.basename(str(path)).startswith('preflight-preview-'):\n"
+           "        with open(%r, 'w') as out: out.write(str(path))\n"
+           "        os.kill(os.getpid(), signal.SIGKILL)\n"
+           "    return real(path, *a, **kw)\n"
+           "os.chmod = chmod\n" % str(site["backups"].parent / "work-made"))
+    argv[2] = die + argv[2]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    work = (site["backups"].parent / "work-made").read_text()
+    try:
+        assert os.path.isdir(work)
+        result = run(site, [{"dest": str(site["link"]), "content": NEW % site["port"]}])
+        assert not result["failed"], result["msg"]
+        assert not os.path.exists(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
