@@ -3,7 +3,7 @@
 """One transactional nginx deploy, start to end, in one process on the host.
 
 recover an unfinished run -> plan -> stage the new files beside the live ones
-(hidden names no include matches) -> validate the staged tree as nginx will
+(hidden names; a live include glob that matches them stops the deploy first) -> validate the staged tree as nginx will
 see it at its live paths (the rules through the loader's mapping, nginx -t in
 a private mount namespace with the staged files bound over the live ones),
 probe the backends -> ``before_swap``: the preview, a throwaway nginx on the
@@ -775,8 +775,9 @@ def _nearest_dir(directory):
 def _stage_beside(settings, changing):
     """Write each new file (or link) beside the one it replaces; returns {live path: staged path}.
 
-    Beside, so that the swap is a rename on the same file system; under a hidden name, which no
-    nginx include glob matches (``*`` and ``?`` never match a leading dot), so an outside reload
+    Beside, so that the swap is a rename on the same file system; under a hidden name, which the
+    usual include globs do not match (``*`` and ``?`` never match a leading dot; one that does,
+    ``.[!.]*``, was refused before: ``_refuse_globs_matching_stages``), so an outside reload
     meanwhile never loads it. The names are listed in the backup directory first: a run killed
     here leaves nothing the next one does not remove.
     """
