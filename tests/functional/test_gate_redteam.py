@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
 from tests.functional.test_ansible import playbook
 from tests.functional.test_gate_faults import (
@@ -350,3 +351,18 @@ def test_a_deploy_killed_as_its_preview_folder_is_made_leaves_it_to_the_next_run
         assert not os.path.exists(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.xfail(strict=True, reason="engine loader (nginx_config.load) resolves relative includes against the "
+                                       "prefix; nginx resolves them against the configuration file's folder")
+def test_relative_includes_are_read_from_the_config_folder_whatever_the_prefix(tmp_path, nginx):
+    # As on Debian: prefix /usr/share/nginx, configuration /etc/nginx/nginx.conf, `include modules-enabled/*.conf`.
+    conf = tmp_path / "etc"
+    conf.mkdir()
+    (conf / "nginx.conf").write_text("events {}\nhttp {\n    include extra.conf;\n}\n")
+    (conf / "extra.conf").write_text("upstream u {\n    server 0:80;\n}\n")
+    proc = subprocess.run([nginx, "-t", "-c", str(conf / "nginx.conf"), "-p", str(tmp_path) + "/"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr  # nginx reads etc/extra.conf
+    loaded = nginx_config.load(str(conf / "nginx.conf"), prefix=str(tmp_path))
+    assert loaded.problems == [] and str(conf / "extra.conf") in loaded.files
