@@ -366,3 +366,20 @@ def test_relative_includes_are_read_from_the_config_folder_whatever_the_prefix(t
     assert proc.returncode == 0, proc.stderr  # nginx reads etc/extra.conf
     loaded = nginx_config.load(str(conf / "nginx.conf"), prefix=str(tmp_path))
     assert loaded.problems == [] and str(conf / "extra.conf") in loaded.files
+
+
+@pytest.mark.parametrize("body, blocked", [("return 200 blog;", False), ("proxy_pass http://0:8082;", True)])
+def test_a_new_site_enabled_by_a_new_link_is_validated_through_the_link(site, body, blocked):
+    port = free_port()
+    available = site["dir"] / "sites-available" / "blog"
+    enabled = site["dir"] / "sites-enabled" / "blog"
+    files = [{"dest": str(available), "content": "server { listen 127.0.0.1:%d; %s }\n" % (port, body)},
+             {"dest": str(enabled), "state": "link", "link": str(available)}]
+    result = run(site, files, health_checks=[{"url": "http://127.0.0.1:%d/" % port, "retries": 0}])
+    if blocked:
+        assert result["failed"] and result["msg"].startswith("blocked: validation failed"), result["msg"]
+        assert not os.path.lexists(enabled) and not available.exists()
+    else:
+        assert not result["failed"], result["msg"]
+        assert _answers(site, port) == "blog"
+    assert serves(site) == "old" and _left_behind(site) == []
