@@ -3,7 +3,7 @@
 """One transactional nginx deploy, start to end, in one process on the host.
 
 recover an unfinished run -> plan -> stage the new files beside the live ones
-(hidden names no include matches) -> validate the staged tree as nginx will
+(hidden names; a live include glob that matches them stops the deploy first) -> validate the staged tree as nginx will
 see it at its live paths (the rules through the loader's mapping, nginx -t in
 a private mount namespace with the staged files bound over the live ones),
 probe the backends -> ``before_swap``: the preview, a throwaway nginx on the
@@ -27,6 +27,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import fnmatch
+import glob
 import grp
 import hashlib
 import os
@@ -673,6 +675,7 @@ def _staged_deploy(settings, run_command, result, step, before):
     view = os.path.join(_scratch(settings), "view")
     staged = {}
     progress = {"reloaded": False}
+    _refuse_globs_matching_stages(settings, result["changing"])
     try:
         step("stage")
         staged = _stage_beside(settings, result["changing"])
@@ -772,8 +775,9 @@ def _nearest_dir(directory):
 def _stage_beside(settings, changing):
     """Write each new file (or link) beside the one it replaces; returns {live path: staged path}.
 
-    Beside, so that the swap is a rename on the same file system; under a hidden name, which no
-    nginx include glob matches (``*`` and ``?`` never match a leading dot), so an outside reload
+    Beside, so that the swap is a rename on the same file system; under a hidden name, which the
+    usual include globs do not match (``*`` and ``?`` never match a leading dot; one that does,
+    ``.[!.]*``, was refused before: ``_refuse_globs_matching_stages``), so an outside reload
     meanwhile never loads it. The names are listed in the backup directory first: a run killed
     here leaves nothing the next one does not remove.
     """
@@ -798,6 +802,45 @@ def _stage_beside(settings, changing):
             if os.path.isfile(entry["path"]):  # who may read it (ACLs) and the other xattrs stay as they were
                 transaction.copy_xattrs(entry["path"], temp, mode)
     return plan
+
+
+def _glob_matches(pattern, path):
+    """Whether nginx's include glob (glob(3): ``*`` and ``?`` never match a leading dot, nor ``/``)
+    matches ``path``."""
+    wanted, names = pattern.split("/"), path.split("/")
+    if len(wanted) != len(names):
+        return False
+    for part, name in zip(wanted, names):
+        if name.startswith(".") and not part.startswith(".") and glob.has_magic(part):
+            return False
+        if not fnmatch.fnmatchcase(name, part):
+            return False
+    return True
+
+
+def _refuse_globs_matching_stages(settings, changing):
+    """Stop before staging when an include glob of the live config would load a staged file (say
+    ``include conf.d/.[!.]*``): an outside reload during the validation would then put it live."""
+    try:
+        live = nginx_config.load(settings.config, prefix=settings.prefix)
+    except nginx_config.ConfigLoadError:
+        return
+    stages = []
+    for number, entry in enumerate(settings.files):
+        if entry["path"] in changing and entry["state"] != "absent":
+            directory = _nearest_dir(os.path.dirname(entry["path"]))
+            stages.append(os.path.join(directory, "%s%d-%d" % (STAGE_PREFIX, os.getpid(), number)))
+    for directive in live.walk():
+        if directive.name != "include" or len(directive.args) != 1 or not glob.has_magic(directive.args[0]):
+            continue
+        pattern = os.path.normpath(os.path.join(live.prefix, directive.args[0]))
+        for stage in stages:
+            for name in {stage, os.path.join(os.path.realpath(os.path.dirname(stage)), os.path.basename(stage))}:
+                if _glob_matches(pattern, name):
+                    raise Stopped("the include %s (%s line %s) matches the hidden names the new files are staged "
+                                  "under before they are validated (%s*): an outside reload would load them "
+                                  "unvalidated; make the glob skip %s* (e.g. *.conf)"
+                                  % (directive.args[0], directive.file, directive.line, STAGE_PREFIX, STAGE_PREFIX))
 
 
 def _unstage(settings, staged):
@@ -829,7 +872,7 @@ def _stage_view(settings, changing, view, staged=None):
         return [name for name in names if name.startswith(STAGE_PREFIX)
                 or os.path.realpath(os.path.join(folder, name)) == backups]
     shutil.rmtree(view, ignore_errors=True)
-    shutil.copytree(live_dir, view, symlinks=True, ignore=skipped)
+    shutil.copytree(live_dir, view, symlinks=True, ignore=skipped, copy_function=_link_or_copy)
     real_view = os.path.realpath(view)
     mapping = {live_dir: view}
     for number, entry in enumerate(settings.files):
@@ -851,6 +894,17 @@ def _stage_view(settings, changing, view, staged=None):
             if entry["state"] != "absent":
                 write(entry, elsewhere, os.path.dirname(entry["path"]))
     return mapping
+
+
+def _link_or_copy(source, copy):
+    """A file of the view: a hard link where it can be (no bytes copied: a folder that also holds
+    big logs or a cache costs nothing), a copy across file systems. Nothing writes through it: the
+    new files replace their view entry by a rename (``write``), never in place."""
+    try:
+        os.link(source, copy, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, copy)
+    return copy
 
 
 def _remove_view(view):
@@ -971,13 +1025,17 @@ def _check_space(settings, paths):
 
 
 def _tree_size(folder, skip):
+    """The bytes the view of ``folder`` copies into ``skip`` (hard links on its file system copy none)."""
+    linked = os.stat(_nearest_dir(skip)).st_dev
     skip = os.path.realpath(skip)
     total = 0
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(root, d)) != skip]
         for name in files:
             with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(root, name)).st_size
+                info = os.lstat(os.path.join(root, name))
+                if info.st_dev != linked or not stat.S_ISREG(info.st_mode):
+                    total += info.st_size
     return total
 
 

@@ -23,6 +23,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -602,13 +603,9 @@ def run(config, checks, scratch, nginx_binary, run_command, curl="curl", prefix=
     folder = os.path.join(scratch, FOLDER)
     clean_up(scratch)
     os.mkdir(folder, 0o700)
-    work = tempfile.mkdtemp(prefix="preflight-preview-")
-    # nginx makes its temp and cache folders here and hands them to the workers' user, who must be able
-    # to enter (not list) this folder; the scratch folder itself stays private to the deploy.
-    os.chmod(work, 0o711)
+    work = _new_work_dir(folder)
     instance = None
     try:
-        _write_state(folder, {"work": work})
         for attempt in range(3):
             try:
                 plan = build(config, folder, work, prefix, mapping, staged, allocate, loaded)
@@ -681,6 +678,23 @@ def _saw(outcome, plan):
         line = re.sub(r"^\S+ \S+ \[\w+\] \d+#\d+: (\*\d+ )?", "", complaint[-1])
         parts.append("nginx logged: %s" % line.split(", client: ")[0])
     return "; " + "; ".join(parts) if parts else ""
+
+
+def _new_work_dir(folder):
+    """Make the preview's folder in the temporary directory, named in the state file first: a deploy
+    killed at any point leaves no folder the next run's ``clean_up`` does not know of."""
+    for _attempt in range(100):
+        work = os.path.join(tempfile.gettempdir(), "preflight-preview-%s" % secrets.token_hex(6))
+        _write_state(folder, {"work": work})
+        try:
+            os.mkdir(work, 0o700)  # fails on anything already there, a link included
+        except FileExistsError:
+            continue
+        # nginx makes its temp and cache folders here and hands them to the workers' user, who must be
+        # able to enter (not list) this folder; the scratch folder itself stays private to the deploy.
+        os.chmod(work, 0o711)
+        return work
+    raise FileExistsError("no free name for the preview's folder in %s" % tempfile.gettempdir())
 
 
 def _write_state(folder, state):
