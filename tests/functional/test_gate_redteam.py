@@ -89,8 +89,6 @@ def test_the_view_links_big_files_instead_of_copying_them(site, monkeypatch):
     assert deploy._tree_size(str(site["dir"]), str(site["backups"])) < 1024 * 1024
 
 
-
-
 def _answers(site, port):
     proc = subprocess.run(["curl", "-s", "--max-time", "3", "http://127.0.0.1:%d/" % port],
                           capture_output=True, text=True, check=False)

@@ -835,7 +835,7 @@ def _refuse_globs_matching_stages(settings, changing):
             continue
         pattern = os.path.normpath(os.path.join(live.prefix, directive.args[0]))
         for stage in stages:
-            for name in {stage, os.path.join(os.path.realpath(os.path.dirname(stage)), os.path.basename(stage))}:
+            for name in (stage, os.path.join(os.path.realpath(os.path.dirname(stage)), os.path.basename(stage))):
                 if _glob_matches(pattern, name):
                     raise Stopped("the include %s (%s line %s) matches the hidden names the new files are staged "
                                   "under before they are validated (%s*): an outside reload would load them "
