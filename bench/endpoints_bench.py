@@ -69,7 +69,7 @@ def generate(root, size):
 
 def measure(root, repeat):
     # The checkout's engine, run by whichever Python runs the benchmark (bench.sh: its own venv).
-    command = [sys.executable, "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli",
+    command = [sys.executable, "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli.main",
                "endpoints", "--format", "json", root]
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
     times, cpu = [], []

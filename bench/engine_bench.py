@@ -25,6 +25,7 @@ sys.path.insert(0, HERE)
 
 import generate  # noqa: E402
 
+CLI_MODULE = "ansible_collections.preflight.nginx.plugins.module_utils.cli.main"
 CROSSPLANE_ONLY = ("import sys, crossplane; "
                    "crossplane.parse(sys.argv[1], comments=True, check_ctx=False)")
 
@@ -32,7 +33,7 @@ CROSSPLANE_ONLY = ("import sys, crossplane; "
 def tools(python, gixy, nginx):
     """name -> function(tree) giving the command line that checks the tree."""
     found = {
-        "nginx-preflight": lambda tree: [python, "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli",
+        "nginx-preflight": lambda tree: [python, "-m", CLI_MODULE,
                                          "check", "--format", "json", os.path.join(tree, "nginx.conf")],
         "crossplane.parse": lambda tree: [python, "-c", CROSSPLANE_ONLY, os.path.join(tree, "nginx.conf")],
     }
@@ -69,7 +70,8 @@ def summarize(values):
 
 def profile_engine(tree):
     """Where the engine's time goes on one tree: cumulative time of each phase's entry point."""
-    from ansible_collections.preflight.nginx.plugins.module_utils import engine, report
+    from ansible_collections.preflight.nginx.plugins.module_utils import engine
+    from ansible_collections.preflight.nginx.plugins.module_utils.cli import report
 
     profiler = cProfile.Profile()
     profiler.enable()

@@ -53,12 +53,12 @@ def check_config(text, ignore=None, context="auto", nginx_version=None):
 
 def config_diff(new, old):
     """What changed from ``old`` to ``new`` (config_info results), one line per change."""
-    from ansible_collections.preflight.nginx.plugins.module_utils import backends
+    from ansible_collections.preflight.nginx.plugins.module_utils import facts
 
     for name, value in (("config_diff", new), ("config_diff old", old)):
         if not isinstance(value, dict):
             raise AnsibleFilterError("%s: expected a config_info result, got %s" % (name, type(value).__name__))
-    return backends.semantic_diff(old, new)
+    return facts.semantic_diff(old, new)
 
 
 def env_problems(variables, pattern=None, keys=None, select_all=False, role=None, severity="error"):

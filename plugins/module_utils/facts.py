@@ -65,3 +65,43 @@ def model_facts(model):
         "load_problems": [{"rule": p.rule, "message": p.message, "file": p.file, "line": p.line}
                           for p in model.config.problems],
     }
+
+
+def group_by(items, key):
+    """Items in a dict of lists, keyed by ``key(item)``, in their order."""
+    grouped = {}
+    for item in items:
+        grouped.setdefault(key(item), []).append(item)
+    return grouped
+
+
+def _place(target):
+    return "%s in %s" % (target["directive"], target["context"])
+
+
+def semantic_diff(old, new):
+    """What changed between two config_info results, one line per change."""
+    lines = []
+    old_listen = {(x["display"], tuple(x["server_names"])) for x in old.get("listen", [])}
+    new_listen = {(x["display"], tuple(x["server_names"])) for x in new.get("listen", [])}
+    for display, names in sorted(old_listen - new_listen):
+        lines.append("listen removed: %s (%s)" % (display, " ".join(names) or "no name"))
+    for display, names in sorted(new_listen - old_listen):
+        lines.append("listen added: %s (%s)" % (display, " ".join(names) or "no name"))
+    old_up = {u["name"]: [s["value"] for s in u["servers"]] for u in old.get("upstreams", [])}
+    new_up = {u["name"]: [s["value"] for s in u["servers"]] for u in new.get("upstreams", [])}
+    for name in sorted(set(old_up) | set(new_up)):
+        before, after = old_up.get(name), new_up.get(name)
+        if before is None:
+            lines.append("upstream %s added: %s" % (name, ", ".join(after) or "no servers"))
+        elif after is None:
+            lines.append("upstream %s removed" % name)
+        elif before != after:
+            lines.append("upstream %s: %s \u2192 %s" % (name, ", ".join(before) or "none", ", ".join(after) or "none"))
+    old_pass = {k: [t["value"] for t in v] for k, v in group_by(old.get("pass_targets", []), _place).items()}
+    new_pass = {k: [t["value"] for t in v] for k, v in group_by(new.get("pass_targets", []), _place).items()}
+    for where in sorted(set(old_pass) | set(new_pass)):
+        before, after = old_pass.get(where), new_pass.get(where)
+        if before != after:
+            lines.append("%s: %s \u2192 %s" % (where, ", ".join(before or ["none"]), ", ".join(after or ["none"])))
+    return lines

@@ -70,7 +70,8 @@ findings:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.preflight.nginx.plugins.module_utils import backends, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.host import backends
 
 
 def main():

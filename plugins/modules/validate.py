@@ -269,12 +269,12 @@ nginx_test:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.preflight.nginx.plugins.module_utils import (
-    backends,
     engine,
     env_endpoints,
     facts,
     nginx_config,
 )
+from ansible_collections.preflight.nginx.plugins.module_utils.host import backends
 
 
 def summary(path, failing, fail_on):

@@ -11,6 +11,7 @@ import pytest
 from tests.functional.test_ansible import playbook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLI_MODULE = "ansible_collections.preflight.nginx.plugins.module_utils.cli.main"
 SITE = "upstream shop {\n    server {{ shop_backend }};\n}\nserver {\n    listen 80;\n" \
        "    location / {\n        proxy_pass http://shop;\n    }\n}\n"
 
@@ -21,8 +22,8 @@ def command_env(tmp_path, ansible_env):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "nginx-preflight"
-    script.write_text("#!/bin/sh\nPYTHONPATH=%s exec %s -m ansible_collections.preflight.nginx.plugins.module_utils.cli"
-                      ' "$@"\n' % (os.path.join(ROOT, ".build", "collections"), sys.executable))
+    script.write_text('#!/bin/sh\nPYTHONPATH=%s exec %s -m %s "$@"\n'
+                      % (os.path.join(ROOT, ".build", "collections"), sys.executable, CLI_MODULE))
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return dict(ansible_env, PATH=str(bin_dir) + os.pathsep + ansible_env["PATH"])
 
@@ -136,7 +137,7 @@ def test_pre_commit_hooks_run_as_pre_commit_would(tmp_path):
 
     def hook_run(hook, files):
         entry = hook["entry"].split()
-        command = [sys.executable, "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli"] + entry[1:]
+        command = [sys.executable, "-m", CLI_MODULE] + entry[1:]
         assert entry[0] == "nginx-preflight" and os.path.exists(os.path.join(bin_dir, "nginx-preflight"))
         return subprocess.run(command + hook.get("args", []) + files, env=env, capture_output=True, text=True,
                               check=False)

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import cli, report
+from ansible_collections.preflight.nginx.plugins.module_utils.cli import main as cli
+from ansible_collections.preflight.nginx.plugins.module_utils.cli import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BROKEN = os.path.join(ROOT, "examples", "incident", "broken")

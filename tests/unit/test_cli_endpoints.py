@@ -3,7 +3,7 @@
 import io
 import json
 
-from ansible_collections.preflight.nginx.plugins.module_utils import cli
+from ansible_collections.preflight.nginx.plugins.module_utils.cli import main as cli
 
 
 def run(*argv):
@@ -107,7 +107,7 @@ def test_a_file_this_user_cannot_read_is_named_and_the_rest_reviewed(tmp_path):
             os.chmod(os.path.join(folder, name), mode)
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         proc = subprocess.run(
-            ["/usr/bin/python3", "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli", "endpoints",
+            ["/usr/bin/python3", "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli.main", "endpoints",
              folder], capture_output=True, text=True, check=False, preexec_fn=lambda: os.setuid(65534),
             env=dict(os.environ, PYTHONPATH=os.path.join(root, ".build", "collections")))
         assert proc.returncode == 2, proc.stderr

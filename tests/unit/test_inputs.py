@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import cli, engine, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.cli import main as cli
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -41,7 +42,7 @@ def run(*argv):
 def run_process(*argv, stdin=b""):
     """The command line as a separate process (standard input included)."""
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
-    proc = subprocess.run([sys.executable, "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli"]
+    proc = subprocess.run([sys.executable, "-m", "ansible_collections.preflight.nginx.plugins.module_utils.cli.main"]
                           + list(argv), input=stdin, capture_output=True, env=env, check=False)
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 

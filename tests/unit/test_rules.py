@@ -5,8 +5,10 @@ import os
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import backends, engine, rule_docs
+from ansible_collections.preflight.nginx.plugins.module_utils import engine
+from ansible_collections.preflight.nginx.plugins.module_utils.cli import rule_docs
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import EXPECT_MARKER, SEVERITIES
+from ansible_collections.preflight.nginx.plugins.module_utils.host import backends
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -44,13 +44,13 @@ import time
 
 from ansible_collections.preflight.nginx.plugins.module_utils import (
     addresses,
-    backends,
     engine,
     facts,
     nginx_config,
 )
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import at_least
 from ansible_collections.preflight.nginx.plugins.module_utils.host import (
+    backends,
     http_probe,
     nginx_process,
     preview,
@@ -686,7 +686,7 @@ def _staged_deploy(settings, run_command, result, step, before):
             report.add(_staged_nginx_test(settings, mapping, result, report))
         result["findings"] = [f.as_dict() for f in report.findings]
         _blocked_by(report, settings)
-        result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
+        result["changes"] = facts.semantic_diff(before, facts.model_facts(report.model))
         before_swap(settings, mapping, result, run_command, staged, step, report.config)
     except BaseException as exc:
         _unstage(settings, staged)
@@ -754,7 +754,7 @@ def _in_place(settings, run_command, result, step, before):
         report, result["probes"] = validate(settings)
         result["findings"] = [f.as_dict() for f in report.findings]
         _blocked_by(report, settings)
-        result["changes"] = backends.semantic_diff(before, facts.model_facts(report.model))
+        result["changes"] = facts.semantic_diff(before, facts.model_facts(report.model))
         run_preview(settings, run_command, result, step, loaded=report.config)  # files live, no reload yet
         _go_live(settings, run_command, result, step, generation, progress)
     except BaseException as exc:  # every failure after the snapshot restores it, Ctrl-C included
@@ -1138,7 +1138,7 @@ def _staged(settings, result, step):
         if settings.nginx_test:
             report.add(_staged_nginx_test(settings, mapping, result, report))
         result["findings"] = [f.as_dict() for f in report.findings]
-        result["changes"] = backends.semantic_diff(_facts(settings), facts.model_facts(report.model))
+        result["changes"] = facts.semantic_diff(_facts(settings), facts.model_facts(report.model))
         blocking = _blocking(report, settings.fail_on)
         if blocking:
             result.update(failed=True, msg="check mode: the new files would fail validation:\n"

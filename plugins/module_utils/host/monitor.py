@@ -30,13 +30,18 @@ from types import SimpleNamespace
 
 from ansible_collections.preflight.nginx.plugins.module_utils import (
     addresses,
-    backends,
     endpoint_scan,
     engine,
     env_endpoints,
     nginx_config,
 )
-from ansible_collections.preflight.nginx.plugins.module_utils.host import drift, http_probe, listens, transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import (
+    backends,
+    drift,
+    http_probe,
+    listens,
+    transaction,
+)
 from ansible_collections.preflight.nginx.plugins.module_utils.host.textfile import Metrics
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 

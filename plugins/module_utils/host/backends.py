@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 
+from ansible_collections.preflight.nginx.plugins.module_utils.facts import group_by
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import Finding
 from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
 
@@ -89,7 +90,7 @@ def probe_findings(probes, severity="warning"):
     that traffic to nothing (the incident's "connection refused"): that is an error whatever
     ``severity`` says. A partial outage is reported with ``severity``.
     """
-    down_groups = {group for group, members in _by_place(probes, lambda p: p["group"]).items()
+    down_groups = {group for group, members in group_by(probes, lambda p: p["group"]).items()
                    if members[0]["used"] and not any(member["ok"] for member in members)}
     findings = []
     for p in probes:
@@ -112,42 +113,3 @@ def probe_into(report, severity, timeout):
     probes = probe(report.config, timeout)
     report.add(probe_findings(probes, severity))
     return probes
-
-
-def _by_place(items, key):
-    grouped = {}
-    for item in items:
-        grouped.setdefault(key(item), []).append(item)
-    return grouped
-
-
-def _place(target):
-    return "%s in %s" % (target["directive"], target["context"])
-
-
-def semantic_diff(old, new):
-    """What changed between two config_info results, one line per change."""
-    lines = []
-    old_listen = {(x["display"], tuple(x["server_names"])) for x in old.get("listen", [])}
-    new_listen = {(x["display"], tuple(x["server_names"])) for x in new.get("listen", [])}
-    for display, names in sorted(old_listen - new_listen):
-        lines.append("listen removed: %s (%s)" % (display, " ".join(names) or "no name"))
-    for display, names in sorted(new_listen - old_listen):
-        lines.append("listen added: %s (%s)" % (display, " ".join(names) or "no name"))
-    old_up = {u["name"]: [s["value"] for s in u["servers"]] for u in old.get("upstreams", [])}
-    new_up = {u["name"]: [s["value"] for s in u["servers"]] for u in new.get("upstreams", [])}
-    for name in sorted(set(old_up) | set(new_up)):
-        before, after = old_up.get(name), new_up.get(name)
-        if before is None:
-            lines.append("upstream %s added: %s" % (name, ", ".join(after) or "no servers"))
-        elif after is None:
-            lines.append("upstream %s removed" % name)
-        elif before != after:
-            lines.append("upstream %s: %s \u2192 %s" % (name, ", ".join(before) or "none", ", ".join(after) or "none"))
-    old_pass = {k: [t["value"] for t in v] for k, v in _by_place(old.get("pass_targets", []), _place).items()}
-    new_pass = {k: [t["value"] for t in v] for k, v in _by_place(new.get("pass_targets", []), _place).items()}
-    for where in sorted(set(old_pass) | set(new_pass)):
-        before, after = old_pass.get(where), new_pass.get(where)
-        if before != after:
-            lines.append("%s: %s \u2192 %s" % (where, ", ".join(before or ["none"]), ", ".join(after or ["none"])))
-    return lines

@@ -17,9 +17,8 @@ from ansible_collections.preflight.nginx.plugins.module_utils import (
     engine,
     env_endpoints,
     nginx_config,
-    report,
-    rule_docs,
 )
+from ansible_collections.preflight.nginx.plugins.module_utils.cli import report, rule_docs
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import EXPECT_MARKER, SEVERITIES
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 
