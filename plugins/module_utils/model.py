@@ -143,7 +143,22 @@ class Model:
         """The defined upstream ``name`` is most likely a misspelling of, or None."""
         known = {n.lower(): n for n in self.upstream_names(protocol)}
         close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.8)
-        return known[close[0]] if close else None
+        if close:
+            return known[close[0]]
+        # A short name is far from its upstream by difflib's ratio ("ux" and "u" are one key apart);
+        # one edit away from an upstream nothing else refers to is a misspelling at any length.
+        # A Compose service name beside an upstream that is used stays an implicit upstream.
+        referred = self._pass_hosts(protocol)
+        for lowered, upstream_name in sorted(known.items()):
+            if _one_edit_apart(name.lower(), lowered) and lowered not in referred \
+                    and not self.argument_used(upstream_name):
+                return upstream_name
+        return None
+
+    def _pass_hosts(self, protocol):
+        """The host names *_pass directives of ``protocol`` name literally, lower-cased."""
+        return {target.endpoint.host.lower() for target in self.passes
+                if target.protocol == protocol and target.endpoint is not None and target.endpoint.host}
 
     def host_resolves(self, name):
         """Whether this host's resolver knows ``name`` (asked once per name)."""
@@ -370,3 +385,15 @@ def _enter(directive, scope):
                 and child.args[0].lower() == "host":
             inner["host_header"] = True
     return inner
+
+
+def _one_edit_apart(a, b):
+    """True when one insertion, deletion, substitution or swap of neighbours turns ``a`` into ``b``."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))

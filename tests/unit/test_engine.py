@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils import engine, facts
+from ansible_collections.preflight.nginx.plugins.module_utils import engine, facts, model
 
 
 def write(root, files):
@@ -192,3 +192,42 @@ def test_facts_report_sockets_upstreams_and_targets(tmp_path):
         ("0.0.0.0:8080", True, ["shop"], 7)]
     assert data["upstreams"][0]["servers"][0]["parameters"] == ["max_fails=3"]
     assert [(t["directive"], t["upstream"], t["line"]) for t in data["pass_targets"]] == [("proxy_pass", "app", 9)]
+
+
+SHORT_TYPO = """events {}
+http {
+    upstream u {
+        server 127.0.0.1:8081;
+    }
+    server {
+        listen 127.0.0.1:8080;
+        location / {
+            proxy_pass http://%s/;
+        }
+        location /other/ {
+            proxy_pass http://%s/;
+        }
+    }
+}
+"""
+
+
+def test_a_short_upstream_name_one_key_off_is_a_misspelling(tmp_path):
+    # Found by a new user: nginx -t refuses `host not found in upstream "ux"`; difflib's ratio missed it.
+    main = tmp_path / "nginx.conf"
+    main.write_text(SHORT_TYPO % ("ux", "ux"))
+    errors = [(f.rule, f.line) for f in engine.check_file(str(main)).findings if f.severity == "error"]
+    assert errors == [("unknown-upstream", 9), ("unknown-upstream", 12)]
+
+
+def test_a_service_name_one_key_off_a_used_upstream_stays_an_implicit_upstream(tmp_path):
+    main = tmp_path / "nginx.conf"
+    main.write_text(SHORT_TYPO % ("u", "ui"))  # upstream u is used; ui is a Compose service
+    found = [(f.rule, f.line) for f in engine.check_file(str(main)).findings]
+    assert found == [("implicit-upstream", 12)]
+
+
+def test_one_edit_apart():
+    one = model._one_edit_apart
+    assert one("ux", "u") and one("u", "ux") and one("apo", "app") and one("pap", "app")
+    assert not one("app", "app") and not one("ab", "xyz") and not one("abcd", "badc")
