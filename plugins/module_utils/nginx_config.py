@@ -467,6 +467,9 @@ class _Loader:
                 data = handle.read()
         except OSError as exc:
             reason = exc.strerror or str(exc)
+            if os.path.islink(real) and not os.path.exists(real):
+                # A sites-enabled link copied out of /etc/nginx points at a path this machine lacks.
+                reason = "it is a link to %s, which does not exist here (%s)" % (os.readlink(real), reason)
             what = "included file" if included_from else "configuration file"
             self.problem(INCLUDE_ERROR, "cannot read %s %s: %s" % (what, name, reason),
                          where[0], where[1], "check the path and its permissions")

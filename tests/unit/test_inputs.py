@@ -299,3 +299,14 @@ def test_a_fragment_is_not_judged_on_what_the_rest_of_the_tree_defines(tmp_path)
                     "    location / { proxy_pass http://storefornt; }\n}\n")
     code, out, _err = run("check", "--format", "json", str(site))
     assert code == 1 and places(out) == [("shop.conf", 3, "unknown-upstream")]
+
+
+def test_a_dangling_link_is_named_as_a_link(tmp_path):
+    # Found by a new user: a sites-enabled link copied out of /etc/nginx gave a bare "No such file".
+    link = tmp_path / "app"
+    link.symlink_to("/etc/nginx/sites-available/preflight-no-such-site")
+    code, _out, err = run("check", str(link))
+    assert code == 2
+    assert "%s: cannot read configuration file %s: it is a link to " % (link, link) in err
+    assert "/etc/nginx/sites-available/preflight-no-such-site, which does not exist here" in err
+    assert "Traceback" not in err
