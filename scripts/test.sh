@@ -8,6 +8,18 @@ cd "$ROOT"
 echo "== ruff"
 ruff check .
 
+echo "== changelog (antsibull-changelog: fragments, changelog.yaml, CHANGELOG.rst up to date)"
+antsibull-changelog lint
+antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+changelog_check=$(mktemp)
+antsibull-changelog generate --output "$changelog_check"
+if ! cmp -s "$changelog_check" CHANGELOG.rst; then
+    echo "CHANGELOG.rst is not what changelogs/changelog.yaml gives: run antsibull-changelog generate" >&2
+    rm -f "$changelog_check"
+    exit 1
+fi
+rm -f "$changelog_check"
+
 echo "== pytest"
 # nginx is installed by bootstrap: a test that needs it must not be skipped.
 export PREFLIGHT_REQUIRE_NGINX=1 PREFLIGHT_REQUIRE_INSTALLED=1 PREFLIGHT_REQUIRE_PROMETHEUS=1
