@@ -218,12 +218,12 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
     names = {}
     if root is not None:
         root = os.path.realpath(root)
-        real = os.path.realpath(path)
-        if real != root and not real.startswith(root + os.sep):
+        # The file itself may be a link written for the real host (sites-enabled/app ->
+        # /etc/nginx/sites-available/app): it is followed under the root by the loader, not here.
+        here = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
+        if here != root and not here.startswith(root + os.sep):
             raise ConfigLoadError("%s is not under the root %s" % (path, root))
-        main_file = "/" + os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
-        if main_file.startswith("/.."):  # path reached through a link: name it by where it lies
-            main_file = "/" + os.path.relpath(real, root)
+        main_file = "/" + os.path.relpath(here, root).replace(os.sep, "/")
         mapping = {"/": root}
     else:
         main_file = os.path.abspath(path)

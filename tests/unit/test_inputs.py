@@ -310,3 +310,19 @@ def test_a_dangling_link_is_named_as_a_link(tmp_path):
     assert "%s: cannot read configuration file %s: it is a link to " % (link, link) in err
     assert "/etc/nginx/sites-available/preflight-no-such-site, which does not exist here" in err
     assert "Traceback" not in err
+
+
+def test_root_with_a_sites_enabled_link_as_the_argument(tmp_path):
+    # Found by a new user: the link points at /etc/nginx/... as on the real host; under --root it is read
+    # inside the tree, not refused as "not under the root".
+    available = tmp_path / "etc" / "nginx" / "sites-available"
+    enabled = tmp_path / "etc" / "nginx" / "sites-enabled"
+    available.mkdir(parents=True)
+    enabled.mkdir()
+    (available / "app").write_text("server {\n    listen 80;\n    location / {\n"
+                                   "        proxy_pass http://0:8082;\n    }\n}\n")
+    (enabled / "app").symlink_to("/etc/nginx/sites-available/app")
+    code, out, err = run("check", "--root", str(tmp_path), "--format", "json", str(enabled / "app"))
+    assert code == 1, err
+    findings = json.loads(out)["findings"]
+    assert [(f["rule"], f["line"]) for f in findings] == [("unspecified-connect-address", 4)]
