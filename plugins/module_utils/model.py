@@ -106,6 +106,7 @@ class Model:
         self.nginx_version = nginx_version
         self.resolve_hosts = resolve_hosts
         self._resolved = {}
+        self._pass_hosts_by_protocol = {}  # built on first use by upstream_typo
         self.variables = VariableValues()
         # (protocol, host, port) of the upstreams nginx makes itself from literal *_pass targets.
         self.implicit_upstreams = set()
@@ -157,8 +158,11 @@ class Model:
 
     def _pass_hosts(self, protocol):
         """The host names *_pass directives of ``protocol`` name literally, lower-cased."""
-        return {target.endpoint.host.lower() for target in self.passes
+        if protocol not in self._pass_hosts_by_protocol:  # asked once per unknown name: build it once
+            self._pass_hosts_by_protocol[protocol] = {
+                target.endpoint.host.lower() for target in self.passes
                 if target.protocol == protocol and target.endpoint is not None and target.endpoint.host}
+        return self._pass_hosts_by_protocol[protocol]
 
     def host_resolves(self, name):
         """Whether this host's resolver knows ``name`` (asked once per name)."""

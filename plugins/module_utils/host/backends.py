@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, preflight.nginx contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Probe the backends of a configuration, and say what changed between two.
+"""Probe the backends of a configuration from the host.
 
 The probe connects from the host itself to every literal upstream server and
 *_pass target, so "connection refused" shows up before the reload, with the
