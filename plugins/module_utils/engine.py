@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one engine: load a configuration, run the rules, return a report.
 
-Every front-end (modules, filters, CLI, lint rules, the gate role) calls
-``check_file`` or ``check_text`` and adapts the Report; none checks anything
-itself.
+Every front-end (modules, filters, CLI, lint rules, the gate role, the
+monitor) describes its input as a Source (source.py), its choices as Options,
+calls ``check`` and adapts the Report; none checks anything itself.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from ansible_collections.preflight.nginx.plugins.module_utils import nginx_confi
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import (
     ERROR,
     SEVERITIES,
+    TREE,
     WARNING,
     Finding,
     at_least,
 )
 from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
+from ansible_collections.preflight.nginx.plugins.module_utils.source import Source
 
 ConfigLoadError = nginx_config.ConfigLoadError
 
@@ -99,83 +101,94 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def check_file(path, prefix=None, select=None, ignore=None, nginx_test=False,
-               nginx_binary="nginx", resolve_includes=True, nginx_version=None, resolve_hosts=False,
-               root=None, context="main", display_name=None, mapping=None):
-    """Check the configuration whose main file is ``path``.
+class OptionError(ValueError):
+    """A bad option; ``option`` names it (``select``, ``ignore``, ``nginx_version``)."""
 
-    ``root`` stands for ``/`` (a repository copy of /etc/nginx): absolute paths
-    are read under it and findings name files as nginx sees them. ``context``
-    is where the file's top level stands (``main``, ``http``, ``stream``,
-    ``server``, ``location``, or ``auto`` to guess it from the content).
-    ``nginx_version`` ("1.22.1") is the nginx that will run it, for advice that
-    depends on the version (None: unknown). ``resolve_hosts``: the check runs on
-    that nginx's host, so host names may be looked up. ``mapping`` ({nginx
-    directory: local directory}) reads some directories from elsewhere (a
-    staged copy); ``path`` is then the main file as nginx sees it.
+    def __init__(self, option, message):
+        ValueError.__init__(self, message)
+        self.option = option
 
-    Raises ConfigLoadError when the main file cannot be read, ValueError on
-    unknown rule ids, a bad context or a malformed version; everything else
-    ends up in the Report.
+
+class Options:
+    """What to run on a Source: which rules, for which nginx, and whether ``nginx -t`` too.
+
+    ``nginx_version`` ("1.22.1") is the nginx that will run the configuration,
+    for advice that depends on it (None: unknown). ``resolve_hosts``: the check
+    runs on that nginx's host, so host names may be looked up. Raises
+    OptionError naming the option on unknown rule ids or a malformed version.
     """
-    enabled = _enabled_rules(select, ignore)
-    version = parse_version(nginx_version)
-    if nginx_test and (root is not None or mapping):
-        raise ValueError("nginx -t cannot check a tree under a root: it would read the live absolute paths")
+
+    def __init__(self, select=None, ignore=None, nginx_version=None, resolve_hosts=False, nginx_test=False,
+                 nginx_binary="nginx"):
+        for option, ids in (("select", select), ("ignore", ignore)):
+            try:
+                resolve_rule_ids(ids)
+            except ValueError as exc:
+                raise OptionError(option, str(exc)) from exc
+        self.select = resolve_rule_ids(select)
+        self.ignore = resolve_rule_ids(ignore)
+        try:
+            self.nginx_version = parse_version(nginx_version)
+        except ValueError as exc:
+            raise OptionError("nginx_version", str(exc)) from exc
+        self.resolve_hosts = resolve_hosts  # True, or a look-up function (tests)
+        self.nginx_test = bool(nginx_test)
+        self.nginx_binary = nginx_binary or "nginx"
+
+    def without_nginx_test(self):
+        """The same choices, the rules alone (for an input nginx -t cannot judge)."""
+        copy = Options.__new__(Options)
+        copy.__dict__.update(self.__dict__, nginx_test=False)
+        return copy
+
+    @property
+    def enabled(self):
+        """The rule ids that run, in the rules' order."""
+        ignored = set(self.ignore)
+        return [rule_id for rule_id in self.select or RULES if rule_id not in ignored]
+
+
+def check(source, options=None):
+    """Check one Source (see source.py) with Options: the one entry every front-end calls.
+
+    Raises ConfigLoadError when the main input cannot be read, ValueError when
+    nginx -t is asked for an input it cannot judge; everything else ends up
+    in the Report.
+    """
+    options = options or Options()
+    enabled = options.enabled
+    if options.nginx_test:
+        refusal = source.nginx_test_refusal()
+        if refusal:
+            raise ValueError(refusal)
     with _no_cyclic_gc():
-        config = nginx_config.load(path, prefix=prefix, resolve_includes=resolve_includes, root=root,
-                                   context=context, display_name=display_name, mapping=mapping)
+        config = source.load()
         result = None
         extra = []
-        if nginx_test and NGINX_TEST in enabled:
+        if options.nginx_test and NGINX_TEST in enabled:
             # nginx -t reads a whole main file; a fragment is checked by the rules alone.
             if config.context == nginx_config.MAIN:
-                result, extra = run_nginx_test(os.path.abspath(path), prefix, nginx_binary)
+                result, extra = run_nginx_test(os.path.abspath(source.path), source.prefix, options.nginx_binary)
             else:
                 result = {"ran": False, "reason": "a %s fragment is no main file for nginx -t" % config.context}
-        return _check(config, enabled, extra, result, version, resolve_hosts)
+        return _check(config, enabled, extra, result, options.nginx_version, options.resolve_hosts)
 
 
-def check_text(text, filename="nginx.conf", select=None, ignore=None, context="auto", nginx_version=None,
-               resolve_hosts=False, resolve_includes=False, prefix=None):
-    """Check configuration text (standard input, a rendered template); includes are not followed
-    unless asked for (then relative to ``prefix``, by default the file's directory or here).
-
-    ``context`` is where the text stands, as for check_file; ``auto`` guesses.
-    """
-    return _check_loaded(lambda: nginx_config.load_text(text, filename, resolve_includes=resolve_includes,
-                                                        context=context, prefix=prefix),
-                         select, ignore, nginx_version, resolve_hosts)
+def check_file(path, **options):
+    """Check the main file ``path`` where it lies; ``options`` as for Options."""
+    return check(Source.file(path), Options(**options))
 
 
-def check_template(path, variables, name_filter=None, select=None, ignore=None, context="auto",
-                   nginx_version=None, resolve_hosts=False):
-    """Check a Docker-style template as envsubst renders it with ``variables``."""
-    return _check_loaded(lambda: nginx_config.load_template(path, variables, name_filter, context=context),
-                         select, ignore, nginx_version, resolve_hosts)
-
-
-def check_dump(text, select=None, ignore=None, nginx_version=None, resolve_hosts=False):
-    """Check ``nginx -T`` output: every file it holds, each finding at its own file and line."""
-    return _check_loaded(lambda: nginx_config.load_dump(text), select, ignore, nginx_version, resolve_hosts)
-
-
-def _check_loaded(load, select, ignore, nginx_version, resolve_hosts):
-    """Run the rules on what one loader yields: every input kind ends up here the same way."""
-    enabled = _enabled_rules(select, ignore)
-    version = parse_version(nginx_version)
-    with _no_cyclic_gc():
-        return _check(load(), enabled, [], None, version, resolve_hosts)
-
-
-def _enabled_rules(select, ignore):
-    selected = resolve_rule_ids(select) or list(RULES)
-    ignored = set(resolve_rule_ids(ignore))
-    return [rule_id for rule_id in selected if rule_id not in ignored]
+def check_text(text, filename="nginx.conf", context="auto", **options):
+    """Check configuration text (a filter's input, a lint rule's file); its includes are not followed."""
+    return check(Source.text(text, filename, context=context), Options(**options))
 
 
 def _check(config, enabled, extra_findings, nginx_result, nginx_version=None, resolve_hosts=False):
     enabled = set(enabled)
+    if config.context != nginx_config.MAIN:
+        # A fragment: what the rest of the tree defines is unknown here, so rules that need it are held back.
+        enabled = {rule_id for rule_id in enabled if RULES[rule_id].scope != TREE}
     findings = list(extra_findings)
     for problem in config.problems:
         rule = RULES[problem.rule]

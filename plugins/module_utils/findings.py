@@ -10,6 +10,15 @@ INFO = "info"
 SEVERITIES = (INFO, WARNING, ERROR)
 _RANK = {INFO: 0, WARNING: 1, ERROR: 2}
 
+# What a rule needs to see to judge (Rule.scope). DIRECTIVE: one directive and the blocks around
+# it, as written; its findings hold in any tree and in any branch of a template (the lint rule runs
+# these on Jinja files). FILE: several directives of the file together, or the nginx that reads it
+# (duplicates, misspelt names); true for the file whatever the rest of the tree holds. TREE: the
+# whole configuration (an upstream or certificate defined elsewhere, includes relative to nginx's
+# folder); the engine holds these back on a fragment.
+DIRECTIVE, FILE, TREE = "directive", "file", "tree"
+SCOPES = (DIRECTIVE, FILE, TREE)
+
 # The line of a rule's bad example where its finding must appear ends with this.
 EXPECT_MARKER = "# <-"
 
@@ -27,13 +36,18 @@ class Rule:
     """A check: a stable id, a severity, why it matters, and two examples.
 
     ``bad`` must yield exactly this rule, once, on the line marked with
-    ``# <-``; ``good`` must yield nothing. The rule's doc page and its tests
+    ``# <-``; ``good`` must yield nothing. ``scope`` (DIRECTIVE, FILE, TREE)
+    is what it needs to see. The rule's doc page and its tests
     are made from these. ``check(model)`` yields ``(directive, message, hint)``;
     rules without one are reported by the loader or the engine itself.
     """
 
-    def __init__(self, id, severity, summary, why, bad, good, check=None, needs_nginx=False, needs_probe=False):
+    def __init__(self, id, severity, summary, why, bad, good, scope, check=None, needs_nginx=False,
+                 needs_probe=False):
+        if scope not in SCOPES:
+            raise ValueError("rule %s: scope must be one of %s" % (id, ", ".join(SCOPES)))
         self.id = id
+        self.scope = scope
         self.severity = severity
         self.summary = summary
         self.why = " ".join(why.split())
@@ -52,7 +66,7 @@ class Rule:
         return None
 
     def as_dict(self):
-        return {"id": self.id, "severity": self.severity, "summary": self.summary,
+        return {"id": self.id, "severity": self.severity, "scope": self.scope, "summary": self.summary,
                 "why": self.why, "bad": self.bad, "good": self.good}
 
 
@@ -83,8 +97,19 @@ class Finding:
                 "file": self.file, "line": self.line, "directive": self.directive,
                 "context": self.context, "hint": self.hint}
 
+    def one_line(self, hint=False):
+        """The finding as every message writes it: ``file:line: severity[rule] message``."""
+        return one_line(self.as_dict(), hint)
+
     def sort_key(self):
         return (self.file or "", self.line or 0, -_RANK[self.severity], self.rule)
 
     def __repr__(self):
         return "Finding(%s %s:%s %s)" % (self.rule, self.file, self.line, self.message)
+
+
+def one_line(finding, hint=False):
+    """A finding (a Finding's ``as_dict``, as modules return them) on one line; ``hint`` adds its help."""
+    text = "%s:%s: %s[%s] %s" % (finding["file"], finding["line"] or "-", finding["severity"], finding["rule"],
+                                 finding["message"])
+    return text + " (help: %s)" % finding["hint"] if hint and finding.get("hint") else text

@@ -14,37 +14,6 @@ description:
     its listen sockets, upstreams with their servers, every C(*_pass) target and resolver, each with
     the address nginx will use (C(0:80) is reported as C(0.0.0.0:80)) and its file and line.
   - Judges nothing and never fails on findings; use M(preflight.nginx.validate) for that.
-options:
-  path:
-    description:
-      - The main configuration file.
-    type: path
-    default: /etc/nginx/nginx.conf
-  prefix:
-    description:
-      - Directory that relative C(include) paths start at. Defaults to the directory of O(path).
-    type: path
-  context:
-    description:
-      - Where the top level of O(path) stands (see M(preflight.nginx.validate)); V(auto) guesses.
-    type: str
-    choices: [auto, main, http, stream, server, location]
-    default: auto
-  root:
-    description:
-      - A directory that stands for C(/), for a staged copy; absolute includes and links are read under it.
-    type: path
-  source:
-    description:
-      - V(files) reads the files; V(nginx_dump) reads what C(nginx -T -c path) prints, for hosts where the
-        files cannot be read otherwise.
-    type: str
-    choices: [files, nginx_dump]
-    default: files
-  nginx_binary:
-    description: The nginx binary for O(source=nginx_dump).
-    type: str
-    default: nginx
 requirements:
   - crossplane (Python library) on the controller; the action plugin ships it to the target for each run
 attributes:
@@ -56,6 +25,8 @@ attributes:
     description: Nothing is changed.
 seealso:
   - module: preflight.nginx.validate
+extends_documentation_fragment:
+  - preflight.nginx.config_source
 author:
   - preflight.nginx contributors (@preflight-nginx)
 """
@@ -125,34 +96,24 @@ load_problems:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.preflight.nginx.plugins.module_utils import engine, facts, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import facts, module_options, nginx_config
 from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", default="/etc/nginx/nginx.conf"),
-            prefix=dict(type="path"),
-            context=dict(type="str", default="auto", choices=["auto", "main", "http", "stream", "server", "location"]),
-            root=dict(type="path"),
-            source=dict(type="str", default="files", choices=["files", "nginx_dump"]),
-            nginx_binary=dict(type="str", default="nginx"),
-        ),
-        mutually_exclusive=[("root", "source")],
+        argument_spec=module_options.SOURCE_SPEC,
+        mutually_exclusive=module_options.SOURCE_EXCLUSIVE,
         supports_check_mode=True,
     )
     if not nginx_config.HAS_CROSSPLANE:
         module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
-    params = module.params
     try:
-        if params["source"] == "nginx_dump":
-            config = nginx_config.load_dump(engine.nginx_dump(params["path"], params["nginx_binary"]))
-        else:
-            config = nginx_config.load(params["path"], prefix=params["prefix"], root=params["root"],
-                                       context=params["context"])
+        config = module_options.source_from(module.params).load()
     except nginx_config.ConfigLoadError as exc:
         module.fail_json(msg="path: %s" % exc)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     result = facts.model_facts(Model(config))
     module.exit_json(changed=False, **result)
 

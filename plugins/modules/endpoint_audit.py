@@ -175,7 +175,7 @@ def main():
             module.warn("not reviewed: %s: %s" % (error["file"], error["message"]))
     failing = [] if params["fail_on"] == "never" else [
         f for f in result.findings if at_least(f.severity, params["fail_on"])]
-    lines = ["%s:%s: %s[%s] %s" % (f.file, f.line, f.severity, f.rule, f.message) for f in failing]
+    lines = [f.one_line() for f in failing]
     if params["fail_on_unreadable"]:
         lines += ["cannot review %s: %s" % (e["file"], e["message"]) for e in result.errors]
     if lines:

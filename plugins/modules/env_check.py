@@ -110,6 +110,7 @@ problems:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.preflight.nginx.plugins.module_utils import env_endpoints
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import one_line
 
 
 def main():
@@ -150,8 +151,7 @@ def main():
         module.warn(line)
     if params["templates"]:
         extra["template_findings"] = findings = _check_templates(module, params["templates"], items)
-        lines += ["%s:%s: %s[%s] %s" % (f["file"], f["line"], f["severity"], f["rule"], f["message"])
-                  for f in findings if f["severity"] == "error"]
+        lines += [one_line(f) for f in findings if f["severity"] == "error"]
     if lines and params["fail_on"] == "error":
         module.fail_json(msg="bad endpoint variables:\n" + "\n".join(lines), results=results, problems=problems,
                          **extra)
@@ -160,6 +160,7 @@ def main():
 
 def _check_templates(module, templates, items):
     from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
+    from ansible_collections.preflight.nginx.plugins.module_utils.source import Source
 
     if not nginx_config.HAS_CROSSPLANE:
         module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
@@ -167,7 +168,7 @@ def _check_templates(module, templates, items):
     findings = []
     for template in templates:
         try:
-            findings.extend(f.as_dict() for f in engine.check_template(template, variables).findings)
+            findings.extend(f.as_dict() for f in engine.check(Source.template(template, variables)).findings)
         except engine.ConfigLoadError as exc:
             module.fail_json(msg="templates: %s" % exc)
     return findings

@@ -293,6 +293,7 @@ import json
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import one_line
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
 
 
@@ -395,7 +396,7 @@ def main():
         result["diff"] = file_diffs
     for finding in result.get("findings", ()):
         if finding["rule"] == "backend-unreachable" and finding["severity"] == "warning":
-            module.warn("%s:%s: %s" % (finding["file"], finding["line"], finding["message"]))  # a partial outage
+            module.warn(one_line(finding))  # a partial outage
     if result.pop("failed"):
         result["ok"] = False
         if params["fail_on_error"]:

@@ -16,13 +16,6 @@ description:
     before nginx is reloaded onto it. Servers marked C(backup) or C(down) and targets with variables are
     not probed.
 options:
-  path:
-    description: The main configuration file.
-    type: path
-    default: /etc/nginx/nginx.conf
-  prefix:
-    description: Directory that relative includes start at.
-    type: path
   timeout:
     description: Seconds to wait for each connection.
     type: float
@@ -41,6 +34,8 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is changed.
+extends_documentation_fragment:
+  - preflight.nginx.config_source
 author:
   - preflight.nginx contributors (@preflight-nginx)
 """
@@ -70,35 +65,38 @@ findings:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils import module_options, nginx_config
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import one_line
 from ansible_collections.preflight.nginx.plugins.module_utils.host import backends
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type="path", default="/etc/nginx/nginx.conf"),
-            prefix=dict(type="path"),
+            module_options.SOURCE_SPEC,
             timeout=dict(type="float", default=1),
             severity=dict(type="str", default="warning", choices=["warning", "error"]),
         ),
+        mutually_exclusive=module_options.SOURCE_EXCLUSIVE,
         supports_check_mode=True,
     )
     if not nginx_config.HAS_CROSSPLANE:
         module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
     params = module.params
     try:
-        config = nginx_config.load(params["path"], prefix=params["prefix"])
+        config = module_options.source_from(params).load()
     except nginx_config.ConfigLoadError as exc:
         module.fail_json(msg="path: %s" % exc)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     probes = backends.probe(config, params["timeout"])
     findings = [f.as_dict() for f in backends.probe_findings(probes, params["severity"])]
     for finding in findings:
         if params["severity"] == "warning":
-            module.warn("%s:%s: %s" % (finding["file"], finding["line"], finding["message"]))
+            module.warn(one_line(finding))
     if findings and params["severity"] == "error":
-        module.fail_json(msg="unreachable backends:\n" + "\n".join(
-            "%s:%s: %s" % (f["file"], f["line"], f["message"]) for f in findings), probes=probes, findings=findings)
+        module.fail_json(msg="unreachable backends:\n" + "\n".join(one_line(f) for f in findings), probes=probes,
+                         findings=findings)
     module.exit_json(changed=False, probes=probes, findings=findings)
 
 

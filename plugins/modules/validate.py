@@ -18,58 +18,6 @@ description:
   - Fails when a finding is at least as severe as O(fail_on).
   - The rule reference is in the collection's C(docs/rules/) folder.
 options:
-  path:
-    description:
-      - The main configuration file (the file nginx is started with, C(-c)).
-    type: path
-    default: /etc/nginx/nginx.conf
-  prefix:
-    description:
-      - Directory that relative C(include) paths start at.
-      - Defaults to the directory of O(path), as for nginx started with C(-c).
-    type: path
-  context:
-    description:
-      - Where the top level of O(path) stands. V(main) is a whole C(nginx.conf); V(http), V(stream),
-        V(server) and V(location) are files included in such a block (C(conf.d/shop.conf),
-        C(sites-available/shop)), checked as if they were there.
-      - V(auto) guesses from what the file holds (C(server) and C(upstream) blocks mean V(http)).
-    type: str
-    choices: [auto, main, http, stream, server, location]
-    default: auto
-  root:
-    description:
-      - A directory that stands for C(/), for a copy of a tree such as a staged C(etc/nginx/).
-      - Absolute paths in the configuration (includes, symbolic links) are read under it, and findings
-        name files as nginx will see them (C(/etc/nginx/sites-enabled/shop)).
-      - C(nginx -t) does not run on such a tree (it would read the live files).
-    type: path
-  source:
-    description:
-      - V(files) reads the files. V(nginx_dump) runs C(nginx -T -c path) and checks what nginx itself read,
-        each finding at its own file and line; for hosts where the files cannot be read otherwise.
-    type: str
-    choices: [files, nginx_dump]
-    default: files
-  template_variables:
-    description:
-      - Check O(path) as a Docker-style template (C(/etc/nginx/templates/*.template)) rendered by envsubst
-        with these variables, as the official nginx image does at start-up.
-      - Findings stay at the template's lines and name the variable, for example
-        C(BACKEND_HOST=0 makes "proxy_pass http://0:8080;").
-      - A variable in capitals that the template uses but that is not given renders empty.
-    type: dict
-  template_env_files:
-    description:
-      - Env files (Compose C(.env), systemd C(EnvironmentFile=)) whose variables render the template, before
-        O(template_variables).
-    type: list
-    elements: path
-    default: []
-  template_env_filter:
-    description:
-      - Substitute only variables whose names match this regular expression, as C(NGINX_ENVSUBST_FILTER) does.
-    type: str
   nginx_version:
     description:
       - The nginx version that runs the configuration (C(1.22.1)), for advice that depends on it.
@@ -98,11 +46,6 @@ options:
       - Also run C(nginx -t -c path) and merge its messages as findings of rule C(nginx-test).
       - When not set, it runs if the nginx binary is installed.
     type: bool
-  nginx_binary:
-    description:
-      - The nginx binary for O(nginx_test), a name looked up in C(PATH) or an absolute path.
-    type: str
-    default: nginx
   facts:
     description:
       - Also return the configuration's facts (sockets, upstreams, targets), as M(preflight.nginx.config_info)
@@ -136,6 +79,8 @@ notes:
 seealso:
   - module: preflight.nginx.config_info
   - module: preflight.nginx.http_check
+extends_documentation_fragment:
+  - preflight.nginx.config_source
 author:
   - preflight.nginx contributors (@preflight-nginx)
 """
@@ -268,87 +213,51 @@ nginx_test:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.preflight.nginx.plugins.module_utils import (
-    engine,
-    env_endpoints,
-    facts,
-    nginx_config,
-)
+from ansible_collections.preflight.nginx.plugins.module_utils import engine, facts, module_options, nginx_config
 from ansible_collections.preflight.nginx.plugins.module_utils.host import backends
 
 
 def summary(path, failing, fail_on):
     lines = ["nginx configuration %s has %d finding%s at or above %s:" % (
         path, len(failing), "" if len(failing) == 1 else "s", fail_on)]
-    for finding in failing:
-        lines.append("%s:%s: %s[%s] %s%s" % (
-            finding.file, finding.line or "-", finding.severity, finding.rule, finding.message,
-            " (help: %s)" % finding.hint if finding.hint else ""))
+    lines.extend(finding.one_line(hint=True) for finding in failing)
     return "\n".join(lines)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type="path", default="/etc/nginx/nginx.conf"),
-            prefix=dict(type="path"),
-            context=dict(type="str", default="auto", choices=["auto", "main", "http", "stream", "server", "location"]),
-            root=dict(type="path"),
-            source=dict(type="str", default="files", choices=["files", "nginx_dump"]),
-            template_variables=dict(type="dict"),
-            template_env_files=dict(type="list", elements="path", default=[]),
-            template_env_filter=dict(type="str"),
+            module_options.SOURCE_SPEC,
             nginx_version=dict(type="str"),
             resolve_hosts=dict(type="bool", default=True),
             fail_on=dict(type="str", default="error", choices=["error", "warning", "info", "never"]),
             rules=dict(type="list", elements="str", default=[]),
             nginx_test=dict(type="bool"),
-            nginx_binary=dict(type="str", default="nginx"),
             facts=dict(type="bool", default=False),
             probe_backends=dict(type="str", default="none", choices=["none", "warning", "error"]),
             probe_timeout=dict(type="float", default=1),
         ),
-        mutually_exclusive=[("root", "source")],
+        mutually_exclusive=module_options.SOURCE_EXCLUSIVE,
         supports_check_mode=True,
     )
     if not nginx_config.HAS_CROSSPLANE:
         module.fail_json(msg=missing_required_lib("crossplane"), exception=nginx_config.CROSSPLANE_IMPORT_ERROR)
     params = module.params
     try:
-        skip = engine.resolve_rule_ids(params["rules"])
-    except ValueError as exc:
-        module.fail_json(msg="rules: %s" % exc)
-    version = params["nginx_version"] or engine.nginx_version(params["nginx_binary"])
-    try:
-        engine.parse_version(version)
-    except ValueError as exc:
-        module.fail_json(msg="nginx_version: %s" % exc)
-    template = params["template_variables"] is not None or params["template_env_files"]
-    whole_tree = params["source"] == "files" and not template and not params["root"]
-    nginx_test = params["nginx_test"]
-    if nginx_test and not whole_tree:
-        module.fail_json(msg="nginx_test: nginx -t checks the files in place; it cannot run with root, "
-                             "source=nginx_dump or a template")
-    if nginx_test is None:
-        nginx_test = whole_tree and engine.find_nginx(params["nginx_binary"]) is not None
-    elif nginx_test and engine.find_nginx(params["nginx_binary"]) is None:
-        module.fail_json(msg="nginx_test: nginx binary %r not found" % params["nginx_binary"])
-    options = dict(ignore=skip, nginx_version=version, resolve_hosts=params["resolve_hosts"])
-    try:
-        if params["source"] == "nginx_dump":
-            report = engine.check_dump(engine.nginx_dump(params["path"], params["nginx_binary"]), **options)
-        elif template:
-            variables = env_endpoints.read_env_files(params["template_env_files"])
-            variables.update(params["template_variables"] or {})
-            report = engine.check_template(params["path"], variables, params["template_env_filter"],
-                                           context=params["context"], **options)
-        else:
-            report = engine.check_file(params["path"], prefix=params["prefix"], root=params["root"],
-                                       context=params["context"], nginx_test=nginx_test,
-                                       nginx_binary=params["nginx_binary"], **options)
+        source = module_options.source_from(params)
+        nginx_test = params["nginx_test"]
+        refusal = source.nginx_test_refusal()
+        if nginx_test and refusal:
+            raise module_options.OptionError("nginx_test", refusal)
+        if nginx_test is None:  # by default, whenever it can run
+            nginx_test = not refusal and engine.find_nginx(params["nginx_binary"]) is not None
+        elif nginx_test and engine.find_nginx(params["nginx_binary"]) is None:
+            raise module_options.OptionError("nginx_test", "nginx binary %r not found" % params["nginx_binary"])
+        options = module_options.options_from(params, resolve_hosts=params["resolve_hosts"], nginx_test=nginx_test)
+        report = engine.check(source, options)
     except engine.ConfigLoadError as exc:
         module.fail_json(msg="path: %s" % exc)
-    except (ValueError, env_endpoints.EnvFileError) as exc:
+    except ValueError as exc:
         module.fail_json(msg=str(exc))
     if params["probe_backends"] != "none":
         probes = backends.probe_into(report, params["probe_backends"], params["probe_timeout"])

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from ansible_collections.preflight.nginx.plugins.module_utils import engine, facts, model
+from ansible_collections.preflight.nginx.plugins.module_utils.source import Source
 
 
 def write(root, files):
@@ -38,7 +39,7 @@ def test_includes_resolve_from_the_main_files_directory_and_report_every_problem
 def test_prefix_changes_where_relative_includes_start(tmp_path):
     write(tmp_path, {"etc/nginx.conf": "events {}\nhttp {\n    include sites/*.conf;\n}\n",
                      "prefix/sites/s.conf": "upstream a {\n}\n"})
-    report = engine.check_file(str(tmp_path / "etc/nginx.conf"), prefix=str(tmp_path / "prefix"))
+    report = engine.check(Source.file(str(tmp_path / "etc/nginx.conf"), prefix=str(tmp_path / "prefix")))
     assert found(report) == [("empty-upstream", "s.conf", 1), ("unused-upstream", "s.conf", 1)]
 
 
@@ -72,10 +73,11 @@ def test_bad_input_becomes_findings_with_file_and_line(tmp_path, files, expected
 
 def test_a_site_file_checked_alone_has_its_missing_semicolon_found(tmp_path):
     write(tmp_path, {"shop.conf": "server {\n    listen 80\n}\nserver { listen 81; }\n"})
-    assert found(engine.check_file(str(tmp_path / "shop.conf"), context="auto")) == [("syntax-error", "shop.conf", 2)]
+    report = engine.check(Source.file(str(tmp_path / "shop.conf"), context="auto"))
+    assert found(report) == [("syntax-error", "shop.conf", 2)]
     write(tmp_path, {"lua.conf": "server {\n  location / {\n    content_by_lua_block {\n      local t = { a = 1 }\n"
                                  "    }\n  }\n  listen 80;\n}\n"})
-    lua = found(engine.check_file(str(tmp_path / "lua.conf"), context="auto"))
+    lua = found(engine.check(Source.file(str(tmp_path / "lua.conf"), context="auto")))
     assert [f for f in lua if f[0] == "syntax-error"] == []
 
 

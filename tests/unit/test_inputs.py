@@ -15,6 +15,7 @@ import pytest
 from ansible_collections.preflight.nginx.plugins.module_utils import engine, nginx_config
 from ansible_collections.preflight.nginx.plugins.module_utils.cli import main as cli
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
+from ansible_collections.preflight.nginx.plugins.module_utils.source import Source
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
@@ -159,7 +160,7 @@ def test_split_dump_keeps_each_file_byte_for_byte():
 
 def test_a_file_that_is_no_dump_is_refused_as_such():
     with pytest.raises(engine.ConfigLoadError, match="not nginx -T output"):
-        engine.check_dump("server { listen 80; }\n")
+        engine.check(Source.dump("server { listen 80; }\n"))
 
 
 # --- repo copies of /etc/nginx: --root ------------------------------------------------------------------

@@ -24,16 +24,18 @@ finally:
 try:
     engine = preflight_engine.load("engine")
     nginx_config = preflight_engine.load("nginx_config")
+    # Rules whose findings hold in any branch of a template, the file read alone (scope "directive"):
+    # a Jinja file shows every branch at once, and the rest of the tree is elsewhere. Infos are advice.
+    TEMPLATE_RULES = [rule.id for rule in preflight_engine.load("rules").RULES.values()
+                      if rule.scope == preflight_engine.load("findings").DIRECTIVE and rule.severity != "info"]
     ENGINE_ERROR = None if nginx_config.HAS_CROSSPLANE else (
         "the Python library crossplane is not installed where ansible-lint runs: pip install crossplane "
         "(or pip install preflight-nginx, which brings it)")
 except ImportError as exc:  # a missing engine must fail the run, not skip the rule
     engine = nginx_config = None
+    TEMPLATE_RULES = []
     ENGINE_ERROR = "the preflight.nginx engine cannot be imported (%s): pip install preflight-nginx" % exc
 
-# Rules that judge one file on its own: the others need the whole tree (upstreams defined elsewhere).
-FILE_RULES = ["unspecified-connect-address", "invalid-port", "malformed-address", "non-canonical-address",
-              "invalid-listen-parameter", "syntax-error", "proxy-loop"]
 PLACEHOLDER = "$preflight_template_value"
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _NOT_NGINX = (".yml", ".yaml", ".json", ".md", ".py", ".sh", ".ini", ".service", ".timer", ".toml", ".txt")
@@ -66,9 +68,10 @@ class PreflightNginxConfigRule(preflight_engine.KeptUnderProfiles, AnsibleLintRu
     description = (
         "nginx configuration files and templates kept in the repository, recognised by their content "
         "(*.conf, *.j2 of any name, *.template, files under nginx/ folders that read as nginx), checked with "
-        "the preflight.nginx engine: unspecified connect addresses (server 0:80), bad ports, malformed "
-        "addresses, short numeric forms, unknown listen parameters, proxy loops and syntax errors. Jinja "
-        "expressions count as values known only later. Without crossplane the rule fails the run."
+        "the preflight.nginx engine's rules that judge one directive on its own (scope \"directive\"): "
+        "unspecified connect addresses (server 0:80), bad or missing ports, malformed addresses, short "
+        "numeric forms, unknown listen parameters, proxy loops, wrong argument counts and syntax errors. "
+        "Jinja expressions count as values known only later. Without crossplane the rule fails the run."
     )
     severity = "HIGH"
     tags = ["preflight", "networking"]
@@ -86,7 +89,7 @@ class PreflightNginxConfigRule(preflight_engine.KeptUnderProfiles, AnsibleLintRu
             text = file.content
         except (OSError, UnicodeDecodeError):
             return []
-        report = engine.check_text(without_jinja(text), filename=path, select=FILE_RULES, context="auto")
+        report = engine.check_text(without_jinja(text), filename=path, select=TEMPLATE_RULES, context="auto")
         if not nginx_config.reads_as_nginx(report.config):
             return []  # an ntp, php-fpm, Apache or YAML file that happens to be named like nginx's
         errors = []

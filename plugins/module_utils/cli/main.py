@@ -17,6 +17,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils import (
     engine,
     env_endpoints,
     nginx_config,
+    source,
 )
 from ansible_collections.preflight.nginx.plugins.module_utils.cli import report, rule_docs
 from ansible_collections.preflight.nginx.plugins.module_utils.findings import EXPECT_MARKER, SEVERITIES
@@ -117,10 +118,6 @@ def _split(values):
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
-def _main_file(path):
-    return os.path.join(path, "nginx.conf") if os.path.isdir(path) else path
-
-
 def _template_variables(args):
     """The variables given for a template, env files first; raises ValueError naming the bad one."""
     variables = {}
@@ -136,42 +133,19 @@ def _template_variables(args):
     return variables
 
 
-def _check_one(path, args, options, variables):
-    """(name, Report) of one PATH argument, whichever kind of input it is."""
-    if path == "-":
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
-        if args.dump or nginx_config.is_dump(data):
-            return "<stdin>", engine.check_dump(data, **options)
-        return "<stdin>", engine.check_text(data, "<stdin>", context=args.context, prefix=args.prefix,
-                                            resolve_includes=True, **options)
-    main_file = _main_file(path)
-    if variables is not None:
-        return main_file, engine.check_template(main_file, variables, args.env_filter, context=args.context,
-                                                **options)
-    if args.dump or _starts_like_dump(main_file):
-        try:
-            with open(main_file, "rb") as handle:
-                return main_file, engine.check_dump(handle.read(), **options)
-        except OSError as exc:
-            raise engine.ConfigLoadError("cannot read %s: %s" % (main_file, exc.strerror or exc)) from exc
-    return main_file, engine.check_file(main_file, prefix=args.prefix, root=args.root, context=args.context,
-                                        nginx_test=args.nginx_test, nginx_binary=args.nginx_binary, **options)
-
-
-def _starts_like_dump(path):
-    try:
-        with open(path, "rb") as handle:
-            return nginx_config.is_dump(handle.read(4096))
-    except OSError:
-        return False  # the loader says what is wrong with the file
+def _source(path, args, variables):
+    """The Source a PATH argument stands for, whichever kind of input it is."""
+    stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+    return source.Source.for_path(path, dump=args.dump, variables=variables, name_filter=args.env_filter,
+                                  root=args.root, context=args.context, prefix=args.prefix, stdin=stdin)
 
 
 def cmd_check(args, out, err):
     try:
-        select = engine.resolve_rule_ids(_split(args.select))
-        ignore = engine.resolve_rule_ids(_split(args.ignore))
-        version = args.nginx_version or engine.nginx_version(args.nginx_binary)
-        engine.parse_version(version)
+        options = engine.Options(
+            select=_split(args.select), ignore=_split(args.ignore),
+            nginx_version=args.nginx_version or engine.nginx_version(args.nginx_binary),
+            resolve_hosts=args.resolve, nginx_test=args.nginx_test, nginx_binary=args.nginx_binary)
         variables = _template_variables(args) if args.env or args.env_file or args.env_filter else None
     except ValueError as exc:
         err.write("nginx-preflight: error: %s\n" % exc)
@@ -179,19 +153,20 @@ def cmd_check(args, out, err):
     if args.nginx_test and engine.find_nginx(args.nginx_binary) is None:
         err.write("nginx-preflight: error: --nginx-t: nginx binary %r not found\n" % args.nginx_binary)
         return EXIT_USAGE
-    if args.nginx_test and args.root:
-        err.write("nginx-preflight: error: --nginx-t cannot check a tree under --root: nginx would read the "
-                  "live absolute paths\n")
-        return EXIT_USAGE
     if args.paths.count("-") > 1:
         err.write("nginx-preflight: error: standard input (-) can be read only once\n")
         return EXIT_USAGE
-    options = dict(select=select, ignore=ignore, nginx_version=version, resolve_hosts=args.resolve)
     reports = []
     unreadable = False
     for path in args.paths:
         try:
-            name, result = _check_one(path, args, options, variables)
+            described = _source(path, args, variables)
+            refusal = described.nginx_test_refusal() if args.nginx_test else None
+            if refusal and described.kind == source.FILE:
+                # A tree under --root is refused whole; a dump or stdin among files is checked without it.
+                err.write("nginx-preflight: error: --nginx-t%s: %s\n" % (" with --root" if args.root else "", refusal))
+                return EXIT_USAGE
+            result = engine.check(described, options if not refusal else options.without_nginx_test())
         except (engine.ConfigLoadError, ValueError) as exc:
             # One path that cannot be read does not hide what the others have.
             err.write("nginx-preflight: error: %s: %s\n" % (path, exc))
@@ -200,7 +175,7 @@ def cmd_check(args, out, err):
         if args.nginx_only and not nginx_config.reads_as_nginx(result.config):
             err.write("nginx-preflight: skipped %s: it does not read as nginx configuration\n" % path)
             continue
-        reports.append((name, result))
+        reports.append((described.name, result))
     color = args.color == "always" or (args.color == "auto" and out.isatty() and "NO_COLOR" not in os.environ)
     if reports:
         out.write(report.render(reports, args.format, color))

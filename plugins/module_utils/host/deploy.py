@@ -56,6 +56,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.host import (
     preview,
     transaction,
 )
+from ansible_collections.preflight.nginx.plugins.module_utils.source import Source
 
 CHECK_OPTIONS = ("url", "method", "status", "body_regex", "headers", "timeout", "retries", "delay", "deadline",
                  "resolve", "connect_to", "validate_certs", "ca_path", "unix_socket")
@@ -315,13 +316,7 @@ def file_diffs(settings, paths):
 
 
 def _summary(findings):
-    lines = []
-    for finding in findings:
-        file = finding.file
-        hint = " (help: %s)" % finding.hint if finding.hint else ""
-        lines.append("%s:%s: %s[%s] %s%s" % (file, finding.line or "-", finding.severity, finding.rule,
-                                             finding.message, hint))
-    return "\n".join(lines)
+    return "\n".join(finding.one_line(hint=True) for finding in findings)
 
 
 def validate(settings, mapping=None, probe=True):
@@ -330,9 +325,9 @@ def validate(settings, mapping=None, probe=True):
     With a mapping, nginx -t is not run here: it must see the staged files at their live paths
     (``_staged_nginx_test``).
     """
-    report = engine.check_file(settings.config, prefix=settings.prefix, mapping=mapping,
-                               ignore=settings.skip_rules, nginx_test=settings.nginx_test and not mapping,
-                               nginx_binary=settings.nginx_binary)
+    report = engine.check(Source.file(settings.config, prefix=settings.prefix, mapping=mapping),
+                          engine.Options(ignore=settings.skip_rules, nginx_test=settings.nginx_test and not mapping,
+                                         nginx_binary=settings.nginx_binary))
     probes = []
     if settings.probe != "none" and probe:
         probes = backends.probe_into(report, settings.probe, settings.probe_timeout)

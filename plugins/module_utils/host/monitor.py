@@ -35,6 +35,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils import (
     env_endpoints,
     nginx_config,
 )
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import one_line
 from ansible_collections.preflight.nginx.plugins.module_utils.host import (
     backends,
     drift,
@@ -44,6 +45,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.host import (
 )
 from ansible_collections.preflight.nginx.plugins.module_utils.host.textfile import Metrics
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
+from ansible_collections.preflight.nginx.plugins.module_utils.source import Source
 
 CHECKS = ("config", "backends", "listens", "drift", "env", "http")
 OK = "ok"
@@ -190,8 +192,9 @@ def check_config(run, cache):
         except nginx_config.ConfigLoadError as exc:
             dump, dump_error = None, "%s; reading %s instead" % (exc, settings.nginx_config)
         try:
-            report = engine.check_dump(dump) if dump is not None else \
-                engine.check_file(settings.nginx_config, prefix=settings.nginx_prefix)
+            described = Source.dump(dump, settings.nginx_config) if dump is not None else \
+                Source.file(settings.nginx_config, prefix=settings.nginx_prefix)
+            report = engine.check(described)
         except nginx_config.ConfigLoadError as exc:
             run.state("config:nginx-T", "failed", dump_error or str(exc), FILE=settings.nginx_config)
             raise CheckFailed("cannot read the configuration %s: %s" % (settings.nginx_config, exc)) from exc
@@ -210,9 +213,8 @@ def check_config(run, cache):
         counts[(finding["rule"], finding["severity"])] = counts.get((finding["rule"], finding["severity"]), 0) + 1
         if finding["severity"] in ("error", "warning"):
             key = "finding:%s:%s:%s" % (finding["rule"], finding["file"], finding["line"])
-            run.state(key, finding["severity"], "%s:%s: %s[%s] %s" % (
-                finding["file"], finding["line"], finding["severity"], finding["rule"], finding["message"]),
-                FILE=finding["file"] or "", LINE=str(finding["line"] or ""), RULE=finding["rule"])
+            run.state(key, finding["severity"], one_line(finding),
+                      FILE=finding["file"] or "", LINE=str(finding["line"] or ""), RULE=finding["rule"])
     for (rule, severity), count in sorted(counts.items()):
         run.metrics.add("config_findings", "Findings of the engine on the live configuration, per rule and "
                         "severity.", {"rule": rule, "level": severity}, count)
@@ -488,7 +490,7 @@ def check_env(run):
             continue
         counts[finding.severity] += 1
         run.state("env:%s:%s:%s" % (finding.file, finding.line, finding.rule), finding.severity,
-                  "%s:%s: %s" % (finding.file, finding.line, finding.message), FILE=finding.file,
+                  finding.one_line(), FILE=finding.file,
                   LINE=str(finding.line or ""), RULE=finding.rule)
     for severity, count in sorted(counts.items()):
         run.metrics.add("env_findings", "Endpoints in env files and commands (units, crontabs, scripts) that no "

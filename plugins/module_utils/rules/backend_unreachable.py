@@ -4,11 +4,12 @@
 a connection to each backend, which only the host that runs nginx can make."""
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, TREE, Rule
 
 RULE = Rule(
     id="backend-unreachable",
     severity=ERROR,
+    scope=TREE,
     summary="A backend (an upstream server, a *_pass target) refuses connections from this host.",
     why="""
         The gate connects to every backend of the new configuration before nginx is

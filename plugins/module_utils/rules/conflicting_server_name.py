@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import FILE, WARNING, Rule
 
 
 def check(model):
@@ -31,6 +31,7 @@ def check(model):
 RULE = Rule(
     id="conflicting-server-name",
     severity=WARNING,
+    scope=FILE,
     summary="Two servers on the same address:port have the same server_name.",
     why="""
         nginx picks one of two servers with the same name on the same socket and

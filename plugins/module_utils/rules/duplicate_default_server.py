@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, FILE, Rule
 
 
 def check(model):
@@ -25,6 +25,7 @@ def check(model):
 RULE = Rule(
     id="duplicate-default-server",
     severity=ERROR,
+    scope=FILE,
     summary="Two servers claim default_server for the same address:port, in any files.",
     why="""
         Each address:port has one default server. nginx refuses a second one

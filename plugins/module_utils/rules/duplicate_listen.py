@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, FILE, Rule
 
 
 def check(model):
@@ -24,6 +24,7 @@ def check(model):
 RULE = Rule(
     id="duplicate-listen",
     severity=ERROR,
+    scope=FILE,
     summary="The same address:port is listed twice in one server.",
     why="""
         nginx refuses a server that listens twice on the same socket ("a

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, FILE, Rule
 
 
 def check(model):
@@ -15,6 +15,7 @@ def check(model):
 RULE = Rule(
     id="empty-upstream",
     severity=ERROR,
+    scope=FILE,
     summary="An upstream {} block has no server in it.",
     why="""
         An upstream without servers cannot take a request; nginx refuses it with

@@ -2,13 +2,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import INFO, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import INFO, TREE, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.model import is_unknown_upstream_candidate
 
 
 def check(model):
-    if model.fragment:
-        return  # the upstream may be defined in another file
     for target in model.passes:
         if not is_unknown_upstream_candidate(target) or target.endpoint.port is None:
             continue
@@ -25,6 +23,7 @@ def check(model):
 RULE = Rule(
     id="implicit-upstream",
     severity=INFO,
+    scope=TREE,
     summary="A *_pass host name that is no upstream {}: nginx resolves it once, at start-up.",
     why="""
         proxy_pass http://app/ with no upstream named app is how Compose and

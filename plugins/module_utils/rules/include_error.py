@@ -2,12 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, TREE, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.nginx_config import INCLUDE_ERROR
 
 RULE = Rule(
     id=INCLUDE_ERROR,
     severity=ERROR,
+    scope=TREE,
     summary="An include names a file that is missing or unreadable, a directory, or includes itself.",
     why="""
         An include without wildcards must name a readable file, or nginx refuses

@@ -2,12 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, WARNING, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.nginx_config import INVALID_ENCODING
 
 RULE = Rule(
     id=INVALID_ENCODING,
     severity=WARNING,
+    scope=DIRECTIVE,
     summary="A configuration file is not valid UTF-8.",
     why="""
         nginx passes the bytes of its configuration through as they are, so a

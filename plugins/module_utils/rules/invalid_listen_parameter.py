@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, ERROR, Rule
 
 _SOCKET = ("backlog=", "rcvbuf=", "sndbuf=", "accept_filter=", "deferred", "bind", "ipv6only=",
            "reuseport", "so_keepalive=", "fastopen=", "setfib=", "multipath")
@@ -45,6 +45,7 @@ def check(model):
 RULE = Rule(
     id="invalid-listen-parameter",
     severity=ERROR,
+    scope=DIRECTIVE,
     summary="A listen parameter nginx does not know (a typo such as defualt_server) or one without its value.",
     why="""
         nginx refuses to start on an unknown listen parameter ("invalid

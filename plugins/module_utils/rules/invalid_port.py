@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ansible_collections.preflight.nginx.plugins.module_utils.addresses import INVALID_PORT
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, ERROR, Rule
 
 
 def check(model):
@@ -13,6 +13,7 @@ def check(model):
 RULE = Rule(
     id=INVALID_PORT,
     severity=ERROR,
+    scope=DIRECTIVE,
     summary="A port is 0, above 65535, empty or not a number.",
     why="""
         nginx reads a port as decimal digits from 1 to 65535. Anything else is

@@ -2,11 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, WARNING, Rule
 
 RULE = Rule(
     id="invalid-suppression",
     severity=WARNING,
+    scope=DIRECTIVE,
     summary="A '# preflight: ignore[...]' comment without a reason, or naming a rule that does not exist.",
     why="""
         A finding may be silenced on its line or the line above with

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import INFO, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, INFO, Rule
 
 # "http2 on;" exists from this version on; before it, the listen parameter is the only way.
 HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
@@ -30,6 +30,7 @@ def check(model):
 RULE = Rule(
     id="listen-http2-deprecated",
     severity=INFO,
+    scope=DIRECTIVE,
     summary="listen ... http2 is deprecated since nginx 1.25.1; use http2 on;",
     why="""
         Since nginx 1.25.1 HTTP/2 is switched on per server with "http2 on;" and

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ansible_collections.preflight.nginx.plugins.module_utils.addresses import MALFORMED_ADDRESS
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, ERROR, Rule
 
 
 def check(model):
@@ -13,6 +13,7 @@ def check(model):
 RULE = Rule(
     id=MALFORMED_ADDRESS,
     severity=ERROR,
+    scope=DIRECTIVE,
     summary="An address nginx cannot read: a bad IPv4 or IPv6 address, an unbracketed IPv6 with a port, a bad URL.",
     why="""
         nginx takes the first colon of an address as the start of the port, so

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ansible_collections.preflight.nginx.plugins.module_utils.addresses import MISSING_PORT
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, ERROR, Rule
 
 
 def check(model):
@@ -13,6 +13,7 @@ def check(model):
 RULE = Rule(
     id=MISSING_PORT,
     severity=ERROR,
+    scope=DIRECTIVE,
     summary="fastcgi_pass, uwsgi_pass, scgi_pass, grpc_pass, memcached_pass or a stream address has no port.",
     why="""
         Only proxy_pass has a default port (80 for http://, 443 for https://) and

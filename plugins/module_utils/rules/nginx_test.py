@@ -2,11 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, TREE, Rule
 
 RULE = Rule(
     id="nginx-test",
     severity=ERROR,
+    scope=TREE,
     summary="nginx -t itself rejects the configuration (run when nginx is installed and asked for).",
     why="""
         nginx knows checks no other tool repeats: directive values, module

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ansible_collections.preflight.nginx.plugins.module_utils.addresses import NON_CANONICAL
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, WARNING, Rule
 
 
 def check(model):
@@ -13,6 +13,7 @@ def check(model):
 RULE = Rule(
     id=NON_CANONICAL,
     severity=WARNING,
+    scope=DIRECTIVE,
     summary="A numeric address in a short or odd form (0:80, 127.1, 010.0.0.1) that means something else.",
     why="""
         nginx only reads full dotted quads itself; anything else goes to the

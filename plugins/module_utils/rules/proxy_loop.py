@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, WARNING, Rule
 
 _LOOPBACK_V4 = "127."
 
@@ -42,6 +42,7 @@ def check(model):
 RULE = Rule(
     id="proxy-loop",
     severity=WARNING,
+    scope=DIRECTIVE,
     summary="A *_pass sends requests back to a socket the same server listens on.",
     why="""
         A proxy_pass to the server's own address and port sends each request to

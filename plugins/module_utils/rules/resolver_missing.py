@@ -2,12 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import TREE, WARNING, Rule
 
 
 def check(model):
-    if model.fragment:
-        return  # the resolver may be set in the enclosing blocks, in another file
     for target in model.passes:
         if not target.endpoint.has_variables or target.resolver_in_scope:
             continue
@@ -23,6 +21,7 @@ def check(model):
 RULE = Rule(
     id="resolver-missing",
     severity=WARNING,
+    scope=TREE,
     summary="A *_pass with variables resolves its host per request, but no resolver is set.",
     why="""
         When a *_pass contains variables, nginx evaluates it per request, and a

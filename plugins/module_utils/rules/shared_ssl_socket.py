@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import TREE, WARNING, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.model import HTTP
 
 
@@ -11,7 +11,7 @@ def check(model):
     for listen in model.listens():
         if listen.ssl and listen.socket and listen.server.protocol == HTTP:
             made_ssl.setdefault(listen.socket, listen)
-    if not made_ssl or model.fragment:
+    if not made_ssl:
         return
     for listen in model.listens():
         other = made_ssl.get(listen.socket)
@@ -30,6 +30,7 @@ def check(model):
 RULE = Rule(
     id="shared-ssl-socket",
     severity=WARNING,
+    scope=TREE,
     summary="A plain listen on a socket another server made ssl, with no certificate of its own.",
     why="""
         In nginx, ssl belongs to the socket (address and port), not to the

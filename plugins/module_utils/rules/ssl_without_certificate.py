@@ -2,12 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, TREE, Rule
 
 
 def check(model):
-    if model.fragment:
-        return  # the certificate may come from the enclosing http block
     for listen in model.listens():
         server = listen.server
         if listen.ssl and not server.has_certificate and not server.rejects_handshake:
@@ -21,6 +19,7 @@ def check(model):
 RULE = Rule(
     id="ssl-without-certificate",
     severity=ERROR,
+    scope=TREE,
     summary="A listen socket has ssl but no ssl_certificate is in scope.",
     why="""
         A TLS socket needs a certificate in its server or inherited from the

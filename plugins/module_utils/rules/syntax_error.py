@@ -2,12 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, ERROR, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.nginx_config import SYNTAX_ERROR
 
 RULE = Rule(
     id=SYNTAX_ERROR,
     severity=ERROR,
+    scope=DIRECTIVE,
     summary="The file cannot be parsed: a missing ';' or '}', an unexpected '}', or binary content.",
     why="""
         nginx refuses a file it cannot parse, and reports only the first error.

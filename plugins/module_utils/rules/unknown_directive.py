@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import WARNING, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import FILE, WARNING, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.nginx_directives import known_directives
 
 
@@ -22,6 +22,7 @@ def check(model):
 RULE = Rule(
     id="unknown-directive",
     severity=WARNING,
+    scope=FILE,
     summary="A directive stock nginx does not know, often a typo (proxy_passs).",
     why="""
         nginx refuses a configuration with an unknown directive, so a typo stops

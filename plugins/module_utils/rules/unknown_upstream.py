@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, FILE, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.model import is_unknown_upstream_candidate
 
 
@@ -31,6 +31,7 @@ def check(model):
 RULE = Rule(
     id="unknown-upstream",
     severity=ERROR,
+    scope=FILE,
     summary="A *_pass names an upstream that is not defined and cannot work as a host name.",
     why="""
         A *_pass target without a port is first looked up among the upstream {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ansible_collections.preflight.nginx.plugins.module_utils.addresses import UNSPECIFIED
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, ERROR, Rule
 
 
 def check(model):
@@ -13,6 +13,7 @@ def check(model):
 RULE = Rule(
     id=UNSPECIFIED,
     severity=ERROR,
+    scope=DIRECTIVE,
     summary="A backend, *_pass target or resolver is the unspecified address (0, 0.0.0.0, [::]).",
     why="""
         0.0.0.0 and [::] mean "any address" when a server listens, but nobody can

@@ -2,12 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import INFO, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import INFO, TREE, Rule
 
 
 def check(model):
-    if model.fragment:
-        return  # the rest of the tree may use it
     used = set()
     open_protocols = set()  # a target whose host nobody can know might reach any upstream
     for target in model.passes:
@@ -27,6 +25,7 @@ def check(model):
 RULE = Rule(
     id="unused-upstream",
     severity=INFO,
+    scope=TREE,
     summary="An upstream {} block that no *_pass refers to.",
     why="""
         An upstream that nothing uses is often the sign of a rename that went
