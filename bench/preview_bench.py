@@ -60,7 +60,8 @@ def measure(size, work, nginx, repeat):
             preview = run % 2 == 0
             settings = deploy.Settings(
                 files=[{"dest": site, "content": tree(size, port, version)}], config=main, prefix=conf,
-                nginx_binary=nginx, probe="none", reload_method="signal", backup_dir=os.path.join(work, "backups"),
+                nginx_binary=nginx, probe_backends="none", reload_method="signal",
+                backup_dir=os.path.join(work, "backups"),
                 preview=preview, health_checks=[{"url": "http://site0.example:%d/" % port,
                                                  "resolve": ["site0.example:%d:127.0.0.1" % port],
                                                  "body_regex": "site 0 %s" % version}])

@@ -205,12 +205,7 @@ def main():
     curl = module.get_bin_path(params["curl_binary"])
     if curl is None:
         module.fail_json(msg="curl_binary: %s not found on the target" % params["curl_binary"], ok=False)
-    spec = http_probe.CheckSpec(
-        url=params["url"], method=params["method"], status=params["status"], body_regex=params["body_regex"],
-        headers=params["headers"], timeout=params["timeout"], retries=params["retries"], delay=params["delay"],
-        deadline=params["deadline"], resolve=params["resolve"], connect_to=params["connect_to"],
-        validate_certs=params["validate_certs"], ca_path=params["ca_path"], unix_socket=params["unix_socket"],
-        curl=curl)
+    spec = http_probe.CheckSpec.from_check(params, curl)
     if module.check_mode:
         target = http_probe.target_of(spec)
         module.exit_json(changed=False, ok=True, error=None,

@@ -300,26 +300,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            files=dict(type="list", elements="dict", required=True),
-            config=dict(type="path", default="/etc/nginx/nginx.conf"),
-            prefix=dict(type="path"),
-            nginx_binary=dict(type="str", default="nginx"),
-            nginx_test=dict(type="bool", default=True),
-            fail_on=dict(type="str", default="error", choices=["error", "warning", "info"]),
-            rules=dict(type="list", elements="str", default=[]),
-            probe_backends=dict(type="str", default="warning", choices=["none", "warning", "error"]),
-            probe_timeout=dict(type="float", default=1),
-            reload_method=dict(type="str", default="systemd", choices=["signal", "systemd"]),
-            service=dict(type="str", default="nginx"),
-            pid_file=dict(type="path"),
-            reload_timeout=dict(type="float", default=10),
-            health_checks=dict(type="list", elements="dict", default=[]),
-            backup_dir=dict(type="path", default="/var/backups/preflight-nginx"),
-            keep=dict(type="int", default=5),
-            allow_outside=dict(type="bool", default=False),
-            lock_timeout=dict(type="float", default=60),
-            validate_in_place=dict(type="bool", default=False),
-            preview=dict(type="bool"),
+            deploy.OPTIONS,
             content_file=dict(type="path"),
             fail_on_error=dict(type="bool", default=True),
         ),
@@ -339,15 +320,11 @@ def main():
         except (OSError, ValueError, TypeError) as exc:
             module.fail_json(msg="nothing was changed: cannot read content_file %s: %s" % (params["content_file"], exc))
     for index, check in enumerate(params["health_checks"]):
-        unknown = sorted(set(check) - set(deploy.CHECK_OPTIONS))
-        if not check.get("url") or unknown:
-            module.fail_json(msg="health_checks[%d]: %s" % (
-                index, "needs a url" if not check.get("url") else "unknown options: %s" % ", ".join(unknown)))
         for secret in deploy.http_probe.secrets_of(check):
             module.no_log_values.add(secret)  # masked in every message, and in the invocation at -vvv
-        problems = deploy.http_probe.url_problems(check["url"])
+        problems = deploy.http_probe.check_problems(check)
         if problems:
-            module.fail_json(msg="health_checks[%d]: %s (%s)" % (index, problems[0]["message"], problems[0]["hint"]))
+            module.fail_json(msg="health_checks[%d]: %s" % (index, "; ".join(problems)))
     try:
         engine.resolve_rule_ids(params["rules"])
     except ValueError as exc:
@@ -366,15 +343,9 @@ def main():
     if missing:
         module.fail_json(msg="nothing was changed: the host lacks %s" % "; ".join(missing))
     try:
-        settings = deploy.Settings(
-            files=files, config=params["config"], prefix=params["prefix"],
-            nginx_binary=nginx or params["nginx_binary"], nginx_test=params["nginx_test"], fail_on=params["fail_on"],
-            skip_rules=params["rules"], probe=params["probe_backends"], probe_timeout=params["probe_timeout"],
-            reload_method=params["reload_method"], service=params["service"], pid_file=params["pid_file"],
-            reload_timeout=params["reload_timeout"], health_checks=params["health_checks"],
-            backup_dir=params["backup_dir"], keep=params["keep"], curl=curl or "curl",
-            allow_outside=params["allow_outside"], lock_timeout=params["lock_timeout"],
-            validate_in_place=params["validate_in_place"], preview=params["preview"])
+        options = {name: params[name] for name in deploy.OPTIONS if name != "files"}
+        options["nginx_binary"] = nginx or params["nginx_binary"]
+        settings = deploy.Settings(files=files, curl=curl or "curl", **options)
     except deploy.InputError as exc:
         module.fail_json(msg="nothing was changed: %s" % exc)
 

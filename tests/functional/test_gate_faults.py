@@ -70,7 +70,7 @@ def serves(site):
 
 def settings(site, files, **options):
     values = dict(config=str(site["main"]), prefix=str(site["dir"]), nginx_binary=site["nginx"],
-                  nginx_test=True, probe="none", reload_method="signal", reload_timeout=5,
+                  nginx_test=True, probe_backends="none", reload_method="signal", reload_timeout=5,
                   backup_dir=str(site["backups"]), keep=5,
                   health_checks=[{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "new", "retries": 0}])
     values.update(options)
@@ -257,7 +257,7 @@ def _deploy_in_a_process(site, files, checks, dry=False, preview=False):
             "s = deploy.Settings(**json.loads(sys.argv[1]))\n"
             "print(json.dumps(deploy.run(s, deploy.subprocess_runner)))\n" % COLLECTIONS)
     options = dict(files=files, config=str(site["main"]), prefix=str(site["dir"]), nginx_binary=site["nginx"],
-                   probe="none", reload_method="signal", reload_timeout=5, backup_dir=str(site["backups"]),
+                   probe_backends="none", reload_method="signal", reload_timeout=5, backup_dir=str(site["backups"]),
                    health_checks=checks, preview=preview)
     argv = [sys.executable, "-c", code, json.dumps(options)]
     return argv if dry else subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
@@ -330,8 +330,9 @@ def test_a_full_disk_stops_before_writing_and_says_so(site, tmp_path):
         (small / "site.conf").write_text("# old\n")
         files = [{"dest": str(small / "site.conf"), "content": "# " + "x" * 400000 + "\n"}]
         with pytest.raises(deploy.Stopped, match="not enough space on the file system"):
-            deploy.run(deploy.Settings(files=files, config=str(small / "nginx.conf"), nginx_test=False, probe="none",
-                                       backup_dir=str(tmp_path / "b")), deploy.subprocess_runner)
+            deploy.run(deploy.Settings(files=files, config=str(small / "nginx.conf"), nginx_test=False,
+                                       probe_backends="none", backup_dir=str(tmp_path / "b")),
+                       deploy.subprocess_runner)
         assert (small / "site.conf").read_text() == "# old\n"
     finally:
         subprocess.run(["umount", str(small)], check=False)
@@ -397,7 +398,7 @@ def test_an_upstream_whose_every_server_refuses_blocks_the_deploy(site):
     dead_a, dead_b = free_port(), free_port()
     upstream = "upstream shop { server 127.0.0.1:%d; server 127.0.0.1:%d; }\n" % (dead_a, dead_b)
     content = upstream + NEW.replace('return 200 "new\\n";', "proxy_pass http://shop;") % site["port"]
-    result = run(site, [{"dest": str(site["link"]), "content": content}], probe="warning")
+    result = run(site, [{"dest": str(site["link"]), "content": content}], probe_backends="warning")
     assert result["failed"] and result["msg"].startswith("blocked: validation failed")
     assert "no other server of it answers" in result["msg"] and "nginx was not reloaded" in result["msg"]
     assert serves(site) == "old"
@@ -410,7 +411,7 @@ def test_a_partial_outage_goes_live_with_a_warning(site):
         upstream = "upstream shop { server 127.0.0.1:%d; server 127.0.0.1:%d; }\n" % (alive.getsockname()[1], dead)
         proxy = "server { listen 127.0.0.1:%d; location / { proxy_pass http://shop; } }\n" % free_port()
         content = upstream + NEW % site["port"] + proxy
-        result = run(site, [{"dest": str(site["link"]), "content": content}], probe="warning")
+        result = run(site, [{"dest": str(site["link"]), "content": content}], probe_backends="warning")
         assert not result["failed"], result["msg"]
         assert [(f["rule"], f["severity"]) for f in result["findings"]] == [("backend-unreachable", "warning")]
     finally:
@@ -886,7 +887,7 @@ def test_check_mode_removes_its_staged_copy_on_sigterm_and_after_a_kill(site, tm
             "try:\n    print(json.dumps(deploy.run(s, deploy.subprocess_runner, check_mode=True)))\n"
             "except deploy.Stopped as exc:\n    print(json.dumps({'stopped': str(exc)}))\n" % COLLECTIONS)
     options = dict(files=[{"dest": str(site["link"]), "content": NEW % site["port"]}], config=str(site["main"]),
-                   prefix=str(site["dir"]), nginx_binary=_slow_nginx(tmp_path, site), probe="none",
+                   prefix=str(site["dir"]), nginx_binary=_slow_nginx(tmp_path, site), probe_backends="none",
                    backup_dir=str(site["backups"]))
     env = dict(os.environ, TMPDIR=str(scratch))
 
@@ -932,8 +933,8 @@ def test_the_space_check_counts_what_is_written_where_and_says_read_only(site, t
     try:
         (small / "nginx.conf").write_text("events {}\nhttp {}\n")
         (small / "site.conf").write_text("# old\n")
-        options = dict(config=str(small / "nginx.conf"), nginx_test=False, probe="none", reload_method="signal",
-                       pid_file=str(tmp_path / "no.pid"), backup_dir=str(tmp_path / "b"))
+        options = dict(config=str(small / "nginx.conf"), nginx_test=False, probe_backends="none",
+                       reload_method="signal", pid_file=str(tmp_path / "no.pid"), backup_dir=str(tmp_path / "b"))
         files = [{"dest": str(small / "site.conf"), "content": "# new, 140 bytes or so\n"}]
         # 256 KiB free is plenty for a small file (the snapshot is on another file system): no space refusal.
         result = deploy.run(deploy.Settings(files=files, **options), deploy.subprocess_runner)

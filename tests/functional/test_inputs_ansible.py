@@ -96,7 +96,8 @@ def test_validate_checks_a_site_file_a_staged_root_and_a_template(tmp_path, ansi
     assert results[2]["failed"] and results[2]["findings"][0]["line"] == 3
     assert results[2]["findings"][0]["message"].startswith('BACKEND_HOST=0 makes "location / {')
     assert not results[3].get("failed") and results[3]["findings"] == []
-    assert results[4]["failed"] and results[4]["msg"].startswith("nginx_test: nginx -t cannot check a tree under a root")
+    assert results[4]["failed"]
+    assert results[4]["msg"].startswith("nginx_test: nginx -t cannot check a tree under a root")
 
 
 @pytest.mark.nginx

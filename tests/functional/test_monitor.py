@@ -226,7 +226,7 @@ def test_drift_a_hand_edit_after_the_gate_is_reported_with_its_findings(live, ca
     new = SITE % {"backend": live["backend"].port, "port": live["port"]}
     result = deploy.run(deploy.Settings(
         files=[{"dest": str(live["site"]), "content": new + spare}], config=str(live["main"]),
-        prefix=str(live["dir"]), nginx_binary=live["nginx"], probe="none", reload_method="signal",
+        prefix=str(live["dir"]), nginx_binary=live["nginx"], probe_backends="none", reload_method="signal",
         backup_dir=str(backups), health_checks=[]), deploy.subprocess_runner)
     assert result.get("changed") and not result.get("failed"), result
     assert transaction.committed_files(str(backups))[str(live["site"])] is not None
@@ -256,7 +256,8 @@ def test_env_file_bad_endpoint_and_malformed_file(live, capsys):
     good.write_text("LISTEN_ADDR=0.0.0.0:8080\nPAYMENT_URL=http://0:9000/\n")
     text, log = run(live, capsys, env_files=[str(good), str(broken), str(live["tmp"] / "missing.env")])
     assert sample(text, "env_findings", level="error") == 1
-    line = [x for x in log if x.startswith("preflight-nginx-monitor: env unknown -> error: %s:2: error[" % good) and "PAYMENT_URL" in x]
+    start = "preflight-nginx-monitor: env unknown -> error: %s:2: error[" % good
+    line = [x for x in log if x.startswith(start) and "PAYMENT_URL" in x]
     assert line and "0.0.0.0" in line[0], log
     assert sample(text, "monitor_check_ok", check="config") == 1
 

@@ -97,7 +97,7 @@ def live(tmp_path, nginx, monkeypatch):
             return preview_processes(str(tmp_path))
 
         def settings(self, files, **options):
-            values = dict(config=str(self.main), prefix=str(self.dir), nginx_binary=nginx, probe="none",
+            values = dict(config=str(self.main), prefix=str(self.dir), nginx_binary=nginx, probe_backends="none",
                           reload_method="signal", reload_timeout=5, backup_dir=str(self.backups),
                           health_checks=[{"url": "http://127.0.0.1:%d/" % self.port, "body_regex": "new"}])
             values.update(options)
@@ -449,7 +449,7 @@ def _deploy_in_a_process(site, files, checks):
             "s = deploy.Settings(**json.loads(sys.argv[1]))\n"
             "print(json.dumps(deploy.run(s, deploy.subprocess_runner)))\n" % COLLECTIONS)
     options = dict(files=files, config=str(site.main), prefix=str(site.dir), nginx_binary=site.binary,
-                   probe="none", reload_method="signal", reload_timeout=5, backup_dir=str(site.backups),
+                   probe_backends="none", reload_method="signal", reload_timeout=5, backup_dir=str(site.backups),
                    health_checks=checks)
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(options)], stdout=subprocess.PIPE, text=True)
 

@@ -7,6 +7,8 @@ import pytest
 
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 def test_needs_change_compares_bytes_and_mode(tmp_path):
     path = tmp_path / "site.conf"
@@ -30,7 +32,7 @@ def bad_change(tmp_path):
     site.write_text("upstream app { server 127.0.0.1:8081; }\n")
     settings = deploy.Settings(
         files=[{"dest": str(site), "content": "upstream app { server 0:80; }\n"}], config=str(main),
-        nginx_test=False, probe="none", backup_dir=str(tmp_path / "backups"))
+        nginx_test=False, probe_backends="none", backup_dir=str(tmp_path / "backups"))
     return settings, site
 
 
@@ -60,16 +62,40 @@ def test_check_mode_validates_a_staged_copy_and_names_the_live_files(tmp_path, b
 
 
 def test_settings_default_as_the_module_documents():
-    """A direct caller of the engine gets what the module's documentation says."""
+    """A direct caller of the engine gets what the module's documentation says: one spec, one set of names."""
     import yaml
 
     from ansible_collections.preflight.nginx.plugins.modules import nginx_deploy
 
-    options = yaml.safe_load(nginx_deploy.DOCUMENTATION)["options"]
-    settings = deploy.Settings(files=[], config="/etc/nginx/nginx.conf")
-    names = {"reload_method": "reload_method", "service": "service", "reload_timeout": "reload_timeout",
-             "backup_dir": "backup_dir", "keep": "keep", "allow_outside": "allow_outside",
-             "lock_timeout": "lock_timeout", "validate_in_place": "validate_in_place", "nginx_test": "nginx_test",
-             "fail_on": "fail_on", "probe_backends": "probe", "probe_timeout": "probe_timeout"}
-    for option, attribute in names.items():
-        assert getattr(settings, attribute) == options[option]["default"], option
+    documented = yaml.safe_load(nginx_deploy.DOCUMENTATION)["options"]
+    settings = deploy.Settings(files=[])
+    for option, spec in deploy.OPTIONS.items():
+        assert documented[option]["type"] == spec["type"], option
+        assert documented[option].get("default") == spec.get("default"), option
+        assert documented[option].get("choices") == spec.get("choices"), option
+        if option not in ("files", "preview"):
+            assert getattr(settings, option) == spec.get("default"), option
+    assert settings.preview is False  # unset: a preview when there are health checks to run on it
+    assert deploy.Settings(files=[], health_checks=[{"url": "http://127.0.0.1/"}]).preview is True
+    with pytest.raises(TypeError, match=r"unknown deploy option: probe$"):
+        deploy.Settings(files=[], probe="none")
+
+
+def test_health_check_options_are_written_once_and_are_http_checks_arguments():
+    import ast
+
+    from ansible_collections.preflight.nginx.plugins.module_utils.host import http_probe
+
+    # The gate, the monitor and the preview take "a dict of http_check options": the same names.
+    with open(os.path.join(ROOT, "plugins", "modules", "http_check.py")) as handle:
+        tree = ast.parse(handle.read())
+    spec = next(node for node in ast.walk(tree) if isinstance(node, ast.keyword) and node.arg == "argument_spec")
+    arguments = {keyword.arg for keyword in spec.value.keywords}
+    assert set(http_probe.SPEC_OPTIONS) == arguments - {"curl_binary"}
+    check = {"url": "http://127.0.0.1:8080/", "status": [204], "timeout": None}
+    built = http_probe.CheckSpec.from_check(check, "/usr/bin/curl", connect_to=["::127.0.0.1:9"])
+    assert (built.status, built.timeout, built.connect_to) == ([204], 5.0, ["::127.0.0.1:9"])
+    assert built.curl == "/usr/bin/curl"
+    assert http_probe.check_problems({"url": "http://0:80/", "retry": 1})[0].startswith("unknown option retry")
+    assert http_probe.check_problems({}) == ["needs a url"]
+    assert http_probe.check_problems("http://x/")[0].startswith("must be a dict")

@@ -199,7 +199,7 @@ def test_gate_check_mode_judges_the_new_files_through_absolute_includes_and_link
     os.unlink(str(etc / "sites-enabled" / "shop"))
     os.symlink(str(site), str(etc / "sites-enabled" / "shop"))
     settings = deploy.Settings(files=[{"dest": str(site), "content": SITE}], config=str(etc / "nginx.conf"),
-                               nginx_test=False, probe="none", backup_dir=str(debian_tree / "backups"))
+                               nginx_test=False, probe_backends="none", backup_dir=str(debian_tree / "backups"))
     result = deploy.run(settings, run_command=None, check_mode=True)
     assert result["failed"], result
     assert "%s:2: error[unspecified-connect-address]" % (etc / "sites-enabled" / "shop") in result["msg"]

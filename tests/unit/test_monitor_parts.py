@@ -81,6 +81,10 @@ def test_metrics_text_escapes_labels_and_keeps_one_sample_per_label_set():
     ({"textfile": "/t", "state_dir": "/s", "enabled": ["config", "dns"]}, "unknown check dns"),
     ({"textfile": "/t", "state_dir": "/s", "interval": 0}, "interval must be a positive number"),
     ({"textfile": "/t", "state_dir": "/s", "checks": [{"name": "a", "url": "http://0:80/"}]}, "unspecified address"),
+    # A misspelt option is refused, not ignored: the check would silently test something else.
+    ({"textfile": "/t", "state_dir": "/s", "checks": [{"name": "a", "url": "http://127.0.0.1/", "stauts": [500]}]},
+     "check a: unknown option stauts"),
+    ({"textfile": "/t", "state_dir": "/s", "checks": [{"url": "http://127.0.0.1/"}]}, r"checks\[0\]: needs a name"),
 ])
 def test_bad_settings_are_refused_by_name(data, message):
     with pytest.raises(ValueError, match=message):

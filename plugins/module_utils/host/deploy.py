@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import fcntl
 import fnmatch
 import glob
@@ -58,9 +59,6 @@ from ansible_collections.preflight.nginx.plugins.module_utils.host import (
 )
 from ansible_collections.preflight.nginx.plugins.module_utils.source import Source
 
-CHECK_OPTIONS = ("url", "method", "status", "body_regex", "headers", "timeout", "retries", "delay", "deadline",
-                 "resolve", "connect_to", "validate_certs", "ca_path", "unix_socket")
-
 
 class StepFailed(Exception):
     def __init__(self, step, reason):
@@ -69,36 +67,51 @@ class StepFailed(Exception):
         self.reason = reason
 
 
-class Settings:
-    """Everything one deploy needs to know (the module's options)."""
+# The deploy's options as preflight.nginx.nginx_deploy takes them: its argument spec is this plus the
+# module's own plumbing (content_file, fail_on_error), and Settings takes its defaults from here.
+OPTIONS = dict(
+    files=dict(type="list", elements="dict", required=True),
+    config=dict(type="path", default="/etc/nginx/nginx.conf"),
+    prefix=dict(type="path"),
+    nginx_binary=dict(type="str", default="nginx"),
+    nginx_test=dict(type="bool", default=True),
+    fail_on=dict(type="str", default="error", choices=["error", "warning", "info"]),
+    rules=dict(type="list", elements="str", default=[]),
+    probe_backends=dict(type="str", default="warning", choices=["none", "warning", "error"]),
+    probe_timeout=dict(type="float", default=1),
+    reload_method=dict(type="str", default="systemd", choices=["signal", "systemd"]),
+    service=dict(type="str", default="nginx"),
+    pid_file=dict(type="path"),
+    reload_timeout=dict(type="float", default=10),
+    health_checks=dict(type="list", elements="dict", default=[]),
+    backup_dir=dict(type="path", default="/var/backups/preflight-nginx"),
+    keep=dict(type="int", default=5),
+    allow_outside=dict(type="bool", default=False),
+    lock_timeout=dict(type="float", default=60),
+    validate_in_place=dict(type="bool", default=False),
+    preview=dict(type="bool"),
+)
 
-    def __init__(self, files, config, prefix=None, nginx_binary="nginx", nginx_test=True, fail_on="error",
-                 skip_rules=(), probe="warning", probe_timeout=1.0, reload_method="systemd", service="nginx",
-                 pid_file=None, reload_timeout=10.0, health_checks=(), backup_dir="/var/backups/preflight-nginx",
-                 keep=5, curl="curl", allow_outside=False, lock_timeout=60.0, validate_in_place=False,
-                 preview=None):
-        self.config = config
-        # None: preview when there are health checks to run on it.
-        self.preview = bool(health_checks) if preview is None else bool(preview)
-        self.validate_in_place = validate_in_place
-        self.allow_outside = allow_outside
-        self.files = prepare(files, config, allow_outside)  # raises InputError naming the item
-        self.lock_timeout = lock_timeout
-        self.prefix = prefix or None
-        self.nginx_binary = nginx_binary
-        self.nginx_test = nginx_test
-        self.fail_on = fail_on
-        self.skip_rules = list(skip_rules or ())
-        self.probe = probe
-        self.probe_timeout = probe_timeout
-        self.reload_method = reload_method
-        self.service = service
-        self.pid_file = pid_file or None
-        self.reload_timeout = reload_timeout
-        self.health_checks = list(health_checks or ())
-        self.backup_dir = backup_dir
-        self.keep = keep
+
+class Settings:
+    """Everything one deploy needs to know: the OPTIONS (unset ones take their defaults) and the
+    curl binary found on the host. Raises InputError naming a files item the deploy refuses."""
+
+    def __init__(self, files, curl="curl", **options):
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise TypeError("unknown deploy option%s: %s" % ("s" if len(unknown) > 1 else "", ", ".join(unknown)))
+        values = {name: copy.deepcopy(spec.get("default")) for name, spec in OPTIONS.items() if name != "files"}
+        values.update((name, value) for name, value in options.items() if value is not None)
+        self.__dict__.update(values)
         self.curl = curl
+        self.prefix = self.prefix or None
+        self.pid_file = self.pid_file or None
+        self.rules = list(self.rules or ())
+        self.health_checks = list(self.health_checks or ())
+        # None: preview when there are health checks to run on it.
+        self.preview = bool(self.health_checks) if self.preview is None else bool(self.preview)
+        self.files = prepare(files, self.config, self.allow_outside)
 
 
 class InputError(Exception):
@@ -326,11 +339,11 @@ def validate(settings, mapping=None, probe=True):
     (``_staged_nginx_test``).
     """
     report = engine.check(Source.file(settings.config, prefix=settings.prefix, mapping=mapping),
-                          engine.Options(ignore=settings.skip_rules, nginx_test=settings.nginx_test and not mapping,
+                          engine.Options(ignore=settings.rules, nginx_test=settings.nginx_test and not mapping,
                                          nginx_binary=settings.nginx_binary))
     probes = []
-    if settings.probe != "none" and probe:
-        probes = backends.probe_into(report, settings.probe, settings.probe_timeout)
+    if settings.probe_backends != "none" and probe:
+        probes = backends.probe_into(report, settings.probe_backends, settings.probe_timeout)
     return report, probes
 
 
@@ -386,8 +399,7 @@ def health(settings, run_command, checks=None, into=None):
 
 
 def _spec(settings, check):
-    options = {key: value for key, value in check.items() if key in CHECK_OPTIONS and value is not None}
-    return http_probe.CheckSpec(curl=settings.curl, workdir=_scratch(settings), **options)
+    return http_probe.CheckSpec.from_check(check, settings.curl, _scratch(settings))
 
 
 def _answerable(settings):

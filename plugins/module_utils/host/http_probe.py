@@ -10,6 +10,7 @@ they never appear in a process list or a log.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -45,6 +46,35 @@ class CheckSpec:
         self.ca_path = ca_path
         self.unix_socket = unix_socket
         self.curl = curl
+
+
+    @classmethod
+    def from_check(cls, check, curl="curl", workdir=None, **overrides):
+        """The spec of one health check (a dict of SPEC_OPTIONS: the gate's, the monitor's, the
+        preview's); unset (None) options take their defaults, ``overrides`` win."""
+        options = {key: value for key, value in check.items() if key in SPEC_OPTIONS and value is not None}
+        options.update(overrides)
+        return cls(curl=curl, workdir=workdir, **options)
+
+
+# What a health check may say: http_check's options, the items of gate_health_checks and the monitor's checks.
+SPEC_OPTIONS = tuple(name for name in inspect.signature(CheckSpec).parameters if name not in ("curl", "workdir"))
+
+
+def check_problems(check, also=()):
+    """What is wrong with one health check: not a dict, unknown options (besides ``also``), no url, a bad url."""
+    if not isinstance(check, dict):
+        return ["must be a dict of health check options (%s), not %r" % (", ".join(SPEC_OPTIONS), check)]
+    problems = []
+    unknown = sorted(set(check) - set(SPEC_OPTIONS) - set(also))
+    if unknown:
+        problems.append("unknown option%s %s (known: %s)" % (
+            "s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(SPEC_OPTIONS + tuple(also))))
+    if not check.get("url"):
+        problems.append("needs a url")
+    else:
+        problems.extend("%s (%s)" % (p["message"], p["hint"]) for p in url_problems(check["url"]))
+    return problems
 
 
 def secrets_of(check):

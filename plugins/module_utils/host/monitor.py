@@ -51,8 +51,6 @@ CHECKS = ("config", "backends", "listens", "drift", "env", "http")
 OK = "ok"
 CRITICAL = frozenset(("error", "down", "missing", "foreign", "failed", "unreadable"))
 CACHE_VERSION = 2
-SPEC_OPTIONS = ("url", "method", "status", "body_regex", "headers", "timeout", "retries", "delay", "deadline",
-                "resolve", "connect_to", "validate_certs", "ca_path", "unix_socket")
 DEFAULTS = {
     "checks": [], "interval": 30, "budget": None, "alert_command": [], "curl": "curl",
     "nginx_binary": "nginx", "nginx_config": "/etc/nginx/nginx.conf", "nginx_prefix": None, "pid_file": None,
@@ -94,12 +92,12 @@ class Settings(SimpleNamespace):
         if values["budget"] is None:
             values["budget"] = values["interval"] * 0.8  # room for the metrics and alerts before the next run
         problems = []
-        for check in values["checks"]:
-            if not isinstance(check, dict) or not check.get("name") or not check.get("url"):
-                problems.append("every check needs a name and a url: %r" % (check,))
-                continue
-            problems.extend("check %s: %s" % (check["name"], p["message"])
-                            for p in http_probe.url_problems(check["url"]))
+        for index, check in enumerate(values["checks"]):
+            name = check.get("name") if isinstance(check, dict) else None
+            where = "check %s" % name if name else "checks[%d]" % index
+            if not name:
+                problems.append("%s: needs a name" % where)
+            problems.extend("%s: %s" % (where, problem) for problem in http_probe.check_problems(check, ("name",)))
         if problems:
             raise ValueError("; ".join(problems))
         return cls(**values)
@@ -520,8 +518,7 @@ def check_http(run, previous):
     settings = run.settings
     kept = {}
     for check in settings.checks:
-        options = {key: check[key] for key in SPEC_OPTIONS if key in check}
-        spec = http_probe.CheckSpec(curl=settings.curl, workdir=settings.state_dir, **options)
+        spec = http_probe.CheckSpec.from_check(check, settings.curl, settings.state_dir)
         result = http_probe.run(spec, _execute)
         name = check["name"]
         up = bool(result["ok"])

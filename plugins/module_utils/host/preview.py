@@ -18,7 +18,6 @@ never guessed around.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import ipaddress
 import json
 import os
@@ -406,16 +405,11 @@ def preview_socket(plan, check):
     raise Skipped("the new configuration does not listen on %s:%d" % (address, port))
 
 
-_SPEC_OPTIONS = frozenset(inspect.signature(http_probe.CheckSpec).parameters) - {"curl", "workdir"}
-
-
 def check_spec(check, sock, curl, workdir):
     """The same check, its URL unchanged (Host, SNI), sent to the preview's socket."""
-    options = {k: v for k, v in check.items() if k in _SPEC_OPTIONS and v is not None}
-    options.pop("resolve", None)
     family, address, port = sock
-    options["connect_to"] = ["::%s:%d" % ("[%s]" % address if family == socket.AF_INET6 else address, port)]
-    return http_probe.CheckSpec(curl=curl, workdir=workdir, **options)
+    target = "::%s:%d" % ("[%s]" % address if family == socket.AF_INET6 else address, port)
+    return http_probe.CheckSpec.from_check(check, curl, workdir, resolve=(), connect_to=[target])
 
 
 # --- the preview nginx ---------------------------------------------------------------------------
