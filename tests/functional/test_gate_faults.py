@@ -961,6 +961,21 @@ def test_after_a_rollback_only_the_checks_the_old_config_can_answer_run(site):
     assert [h["ok"] for h in result["health"]] == [True, False]  # point 14: the checks that ran are in the result
 
 
+def test_after_a_rollback_a_body_check_written_for_the_new_config_is_not_asked_of_the_old_one(site):
+    # The new site answers "new" (its body check passes), a second check fails: rollback. The restored
+    # site answers "old", as it should: it is healthy, and the message must not say otherwise.
+    checks = [{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^new$", "retries": 0},
+              {"url": "http://127.0.0.1:%d/health" % site["port"], "retries": 0}]
+    broken_health = (NEW % site["port"]).replace("location / {", "location /health { return 500; }\n    location / {")
+    result = run(site, [{"dest": str(site["target"]), "content": broken_health}], health_checks=checks,
+                 preview=False)
+    assert result["failed"] and result["msg"].startswith("rolled back: health check failed"), result["msg"]
+    assert serves(site) == "old"
+    assert "previous config restored and healthy" in result["msg"], result["msg"]
+    assert ("the body check of GET http://127.0.0.1:%d/ (written for the new config; only its status was "
+            "checked)" % site["port"]) in result["msg"], result["msg"]
+
+
 def test_through_the_role_a_rollback_is_not_changed_and_carries_no_suppressed_exception(tmp_path, ansible_env, site):
     tasks = """
     - ansible.builtin.include_role:

@@ -406,17 +406,22 @@ def _answerable(settings):
     """(checks the restored config can answer, [why each other one is left out]).
 
     A check aimed at a port the previous config does not listen on asks about a server only the
-    new config had: after a rollback it could only fail, and would call a healthy rollback unhealthy."""
+    new config had: after a rollback it could only fail, and would call a healthy rollback unhealthy.
+    A body_regex was written for the new config's pages too: the previous config is asked only for
+    the status (and the message says so)."""
     ports = {item.get("port") for item in _facts(settings).get("listen", ())}
     kept, left_out = [], []
     for check in settings.health_checks:
         spec = _spec(settings, check)
+        shown = "%s %s" % (spec.method, addresses.redact(spec.url))
         if not spec.unix_socket:
             port = http_probe.target_of(spec).rsplit(":", 1)[-1]
             if port.isdigit() and ports and int(port) not in ports:
-                left_out.append("%s %s (the previous config listens on no port %s)"
-                                % (spec.method, addresses.redact(spec.url), port))
+                left_out.append("%s (the previous config listens on no port %s)" % (shown, port))
                 continue
+        if check.get("body_regex"):
+            left_out.append("the body check of %s (written for the new config; only its status was checked)" % shown)
+            check = dict(check, body_regex=None)
         kept.append(check)
     return kept, left_out
 
