@@ -24,6 +24,23 @@ def playbook(tmp_path, env, tasks, extra=()):
     return proc.returncode, data["results"]
 
 
+def gate_role_tasks(files, config, prefix, nginx, backups, health_checks, **role_vars):
+    """Tasks that run the gate role on a test nginx (signal reloads, no backend probe); ``role_vars``
+    are more gate_* variables without the prefix (preview=False). JSON is YAML: no quoting to get wrong."""
+    values = {"gate_files": files, "gate_config": str(config), "gate_prefix": str(prefix),
+              "gate_nginx_binary": str(nginx), "gate_reload_method": "signal", "gate_probe_backends": False,
+              "gate_backup_dir": str(backups), "gate_health_checks": health_checks}
+    values.update(("gate_" + name, value) for name, value in role_vars.items())
+    return "    - ansible.builtin.include_role:\n        name: preflight.nginx.gate\n      vars: %s\n" % (
+        json.dumps(values, default=str))
+
+
+def site_role_tasks(site, files, health_checks, **role_vars):
+    """gate_role_tasks for the gate tests' ``site`` fixture (test_gate_faults.py)."""
+    return gate_role_tasks(files, site["main"], site["dir"], site["nginx"], site["backups"], health_checks,
+                           **role_vars)
+
+
 def test_validate_fails_on_the_incident_with_file_and_line(tmp_path, ansible_env):
     tasks = """
     - preflight.nginx.validate:

@@ -24,7 +24,7 @@ import pytest
 
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
 from tests.conftest import COLLECTIONS, nginx_binary
-from tests.functional.test_ansible import playbook
+from tests.functional.test_ansible import playbook, site_role_tasks
 from tests.functional.test_http_check import free_port
 
 OLD = 'server {\n    listen 127.0.0.1:%d;\n    location / { return 200 "old\\n"; }\n}\n'
@@ -977,20 +977,10 @@ def test_after_a_rollback_a_body_check_written_for_the_new_config_is_not_asked_o
 
 
 def test_through_the_role_a_rollback_is_not_changed_and_carries_no_suppressed_exception(tmp_path, ansible_env, site):
-    tasks = """
-    - ansible.builtin.include_role:
-        name: preflight.nginx.gate
-      vars:
-        gate_files: [{dest: "%(link)s", content: "server { listen 127.0.0.1:%(port)d; return 200 new; }\\n"}]
-        gate_config: %(main)s
-        gate_prefix: %(dir)s
-        gate_nginx_binary: %(nginx)s
-        gate_reload_method: signal
-        gate_probe_backends: false
-        gate_backup_dir: %(backups)s
-        gate_health_checks: [{url: "http://127.0.0.1:%(port)d/", body_regex: "^old", retries: 0}]
-        gate_preview: false  # the rollback after the switch
-""" % site
+    tasks = site_role_tasks(
+        site, [{"dest": site["link"], "content": "server { listen 127.0.0.1:%d; return 200 new; }\n" % site["port"]}],
+        [{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 0}],
+        preview=False)  # the rollback after the switch
     rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-v",))
     assert rc == 2, results
     deploy_result = next(r for r in results if "changing" in r)

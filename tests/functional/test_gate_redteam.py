@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
 from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
-from tests.functional.test_ansible import playbook
+from tests.functional.test_ansible import playbook, site_role_tasks
 from tests.functional.test_gate_faults import (
     NEW,
     OLD,
@@ -284,26 +284,16 @@ def test_a_deploy_killed_between_two_renames_is_undone_by_the_next_run(site):
     assert first.read_text() == "# a, old\n" and serves(site) == "new" and _left_behind(site) == []
 
 
-_ROLE = """
-    - ansible.builtin.include_role:
-        name: preflight.nginx.gate
-      vars:
-        gate_files: [{dest: "%(dest)s", content: "%(content)s"}]
-        gate_config: %(main)s
-        gate_prefix: %(dir)s
-        gate_nginx_binary: %(nginx)s
-        gate_reload_method: signal
-        gate_probe_backends: false
-        gate_backup_dir: %(backups)s
-        gate_health_checks: [{url: "http://127.0.0.1:%(port)d/", body_regex: "new", retries: 0}]
-"""
+def _role(site, dest, content):
+    return site_role_tasks(site, [{"dest": dest, "content": content}],
+                           [{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "new", "retries": 0}])
 
 
 def test_through_the_role_an_include_glob_on_the_staged_names_stops_with_its_reason(tmp_path, ansible_env, site):
     text = site["main"].read_text().replace("include conf.d/*.conf;", "include conf.d/*.conf;\n    include conf.d/.p*;")
     site["main"].write_text(text)
     _reload(site)
-    tasks = _ROLE % dict(site, dest=site["dir"] / "conf.d" / "new.conf", content="# new\\n")
+    tasks = _role(site, site["dir"] / "conf.d" / "new.conf", "# new\n")
     rc, results = playbook(tmp_path, ansible_env, tasks)
     assert rc == 2, results
     assert "the include conf.d/.p* (" in results[-1]["msg"] and "Traceback" not in json.dumps(results)
@@ -315,9 +305,8 @@ def test_through_the_role_a_port_another_process_holds_is_rolled_back(tmp_path, 
     holder.bind(("127.0.0.1", 0))
     holder.listen(1)
     try:
-        content = (NEW % site["port"] + 'server { listen 127.0.0.1:%d; return 200 "x"; }\n'
-                   % holder.getsockname()[1]).replace("\n", "\\n").replace('"', '\\"')
-        rc, results = playbook(tmp_path, ansible_env, _ROLE % dict(site, dest=site["link"], content=content))
+        content = NEW % site["port"] + 'server { listen 127.0.0.1:%d; return 200 "x"; }\n' % holder.getsockname()[1]
+        rc, results = playbook(tmp_path, ansible_env, _role(site, site["link"], content))
     finally:
         holder.close()
     assert rc == 2, results

@@ -638,33 +638,21 @@ def test_the_real_world_corpus_rewrites_faithfully(tmp_path):
 # --- through the role ---------------------------------------------------------------------------------
 
 def test_through_the_role_the_preview_blocks_a_dead_backend_and_says_what_it_leaves_out(live, tmp_path, ansible_env):
-    from tests.functional.test_ansible import playbook
+    from tests.functional.test_ansible import gate_role_tasks, playbook
 
     target = live.write("shop.conf", SITE % (live.port, "old"))
     live.start()
-    role = """
-    - ansible.builtin.include_role:
-        name: preflight.nginx.gate
-      vars:
-        gate_files: [{dest: "%(target)s", content: "%(content)s"}]
-        gate_config: %(main)s
-        gate_prefix: %(dir)s
-        gate_nginx_binary: %(nginx)s
-        gate_reload_method: signal
-        gate_probe_backends: false
-        gate_backup_dir: %(backups)s
-        gate_health_checks: [{url: "http://127.0.0.1:%(port)d/", status: [200], retries: 0}]
-"""
-    values = dict(target=target, main=live.main, dir=live.dir, nginx=live.binary, backups=live.backups,
-                  port=live.port)
-    dead = (DEAD % (live.port, free_port())).replace("\n", "\\n").replace('"', '\\"')
-    rc, results = playbook(tmp_path, ansible_env, role % dict(values, content=dead), extra=("-v",))
+    def role(content):
+        return gate_role_tasks([{"dest": target, "content": content}], live.main, live.dir, live.binary,
+                               live.backups, [{"url": "http://127.0.0.1:%d/" % live.port, "status": [200],
+                                               "retries": 0}])
+
+    rc, results = playbook(tmp_path, ansible_env, role(DEAD % (live.port, free_port())), extra=("-v",))
     assert rc == 2, results
     assert results[-1]["msg"].startswith("blocked: preview failed: "), results[-1]["msg"]
     assert live.get() == (200, "old\n") and target.read_text() == SITE % (live.port, "old")
-    unix = ('server { listen unix:%s/shop.sock; return 200; }\\n' % tmp_path) + (
-        SITE % (live.port, "new")).replace("\n", "\\n").replace('"', '\\"')
-    rc, results = playbook(tmp_path, ansible_env, role % dict(values, content=unix), extra=("-v",))
+    unix = ('server { listen unix:%s/shop.sock; return 200; }\n' % tmp_path) + SITE % (live.port, "new")
+    rc, results = playbook(tmp_path, ansible_env, role(unix), extra=("-v",))
     assert rc == 0, results
     deployed = next(r for r in results if "changing" in r)
     assert any(w.startswith("preview: left out ") and "shop.sock" in w for w in deployed.get("warnings", ()))
