@@ -47,7 +47,6 @@ class CheckSpec:
         self.unix_socket = unix_socket
         self.curl = curl
 
-
     @classmethod
     def from_check(cls, check, curl="curl", workdir=None, **overrides):
         """The spec of one health check (a dict of SPEC_OPTIONS: the gate's, the monitor's, the
