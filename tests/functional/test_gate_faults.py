@@ -6,6 +6,7 @@ no secret is printed; nothing outside the managed files is touched.
 """
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -60,6 +61,18 @@ def _start_site(conf_dir, backups, nginx):
 
 def _stop_site(site):
     subprocess.run([nginx_binary(), "-c", str(site["main"]), "-p", str(site["dir"]) + "/", "-s", "quit"], check=False)
+
+
+@contextlib.contextmanager
+def small_tmpfs(path, size):
+    """A tmpfs of ``size`` ("256k") mounted at ``path`` for the block: a disk that fills up."""
+    path.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", str(path)], check=False).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)  # lazily: a test's nginx may still hold it
 
 
 def serves(site):
@@ -321,11 +334,7 @@ def test_a_run_killed_after_the_reload_is_finished_by_the_next_one(site):
 
 @root_only
 def test_a_full_disk_stops_before_writing_and_says_so(site, tmp_path):
-    small = tmp_path / "small"
-    small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=False).returncode:
-        pytest.skip("cannot mount a small tmpfs here")
-    try:
+    with small_tmpfs(tmp_path / "small", "256k") as small:
         (small / "nginx.conf").write_text("events {}\nhttp {}\n")
         (small / "site.conf").write_text("# old\n")
         files = [{"dest": str(small / "site.conf"), "content": "# " + "x" * 400000 + "\n"}]
@@ -334,8 +343,6 @@ def test_a_full_disk_stops_before_writing_and_says_so(site, tmp_path):
                                        probe_backends="none", backup_dir=str(tmp_path / "b")),
                        deploy.subprocess_runner)
         assert (small / "site.conf").read_text() == "# old\n"
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
 
 
 # --- through the module: tools, secrets -----------------------------------------------------------------
@@ -661,11 +668,7 @@ def _fill(folder):
 @root_only
 @pytest.mark.parametrize("full", ["backup directory", "configuration folder"])
 def test_a_disk_that_fills_after_the_reload_does_not_stop_the_rollback(site, tmp_path, full):
-    small = tmp_path / "small"
-    small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=False).returncode:
-        pytest.skip("cannot mount a small tmpfs here")
-    try:
+    with small_tmpfs(tmp_path / "small", "1m") as small:
         if full == "backup directory":
             live = dict(site, backups=small / "backups")
         else:  # a second nginx whose configuration lives on the small file system
@@ -687,8 +690,6 @@ def test_a_disk_that_fills_after_the_reload_does_not_stop_the_rollback(site, tmp
         assert journal["state"] == "rolled back" and "rolled_back" in journal
         if full == "configuration folder":
             _stop_site(live)
-    finally:
-        subprocess.run(["umount", "-l", str(small)], check=False)
 
 
 def test_a_rollback_that_cannot_restore_a_file_says_so_and_what_is_live(site):
@@ -926,11 +927,7 @@ def test_check_mode_removes_its_staged_copy_on_sigterm_and_after_a_kill(site, tm
 
 @root_only
 def test_the_space_check_counts_what_is_written_where_and_says_read_only(site, tmp_path):
-    small = tmp_path / "small"
-    small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=False).returncode:
-        pytest.skip("cannot mount a small tmpfs here")
-    try:
+    with small_tmpfs(tmp_path / "small", "256k") as small:
         (small / "nginx.conf").write_text("events {}\nhttp {}\n")
         (small / "site.conf").write_text("# old\n")
         options = dict(config=str(small / "nginx.conf"), nginx_test=False, probe_backends="none",
@@ -944,8 +941,6 @@ def test_the_space_check_counts_what_is_written_where_and_says_read_only(site, t
                                                  "write there: the new files, staged beside the live ones$"
                                                  % re.escape(str(small))):
             deploy.run(deploy.Settings(files=files, **options), deploy.subprocess_runner)
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
 
 
 def test_after_a_rollback_only_the_checks_the_old_config_can_answer_run(site):

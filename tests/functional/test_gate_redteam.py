@@ -22,6 +22,7 @@ from tests.functional.test_gate_faults import (
     _slow_nginx,
     _start_site,
     _stop_site,
+    _wait_for,
     root_only,
     run,
     serves,
@@ -162,15 +163,6 @@ def _previews(site):
     return found
 
 
-def _until(condition, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @root_only
 @pytest.mark.parametrize("at", ["validation", "preview"])
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
@@ -183,13 +175,13 @@ def test_a_deploy_killed_before_the_swap_leaves_nothing_and_the_next_run_deploys
         options = json.loads(code[-1])
         options["nginx_binary"] = _slow_nginx(tmp_path, site, 20)
         proc = subprocess.Popen(code[:-1] + [json.dumps(options)], stdout=subprocess.PIPE, text=True)
-        assert _until(lambda: list(site["dir"].rglob(".preflight-stage-*")))
+        assert _wait_for(lambda: list(site["dir"].rglob(".preflight-stage-*")))
         time.sleep(0.5)  # in nginx -t now
     else:
         slow = [{"url": "http://127.0.0.1:%d/" % site["port"], "body_regex": "^old", "retries": 100, "delay": 0.2,
                  "timeout": 1}]
         proc = _deploy_in_a_process(site, files, slow, preview=True)
-        assert _until(lambda: _previews(site))  # the preview nginx is up
+        assert _wait_for(lambda: _previews(site))  # the preview nginx is up
         time.sleep(0.5)
         with open(site["backups"] / "scratch" / "preview" / "state.json") as handle:
             work = json.load(handle)["work"]
@@ -204,7 +196,7 @@ def test_a_deploy_killed_before_the_swap_leaves_nothing_and_the_next_run_deploys
     assert not (site["dir"] / "conf.d" / "x.conf").exists()
     if how == signal.SIGTERM:
         assert _left_behind(site) == []
-    assert _until(lambda: not _previews(site)), _previews(site)
+    assert _wait_for(lambda: not _previews(site)), _previews(site)
     result = run(site, files)
     assert not result["failed"], result["msg"]
     assert serves(site) == "new" and _left_behind(site) == []
@@ -273,7 +265,7 @@ def test_a_deploy_killed_between_two_renames_is_undone_by_the_next_run(site):
             "os.replace = replace\n")
     argv[2] = hold + argv[2]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    assert _until(lambda: first.read_text() == "# a, new\n")
+    assert _wait_for(lambda: first.read_text() == "# a, new\n")
     proc.kill()
     proc.wait(timeout=10)
     assert site["target"].read_text() == OLD % site["port"] and serves(site) == "old"
