@@ -12,6 +12,8 @@ options:
     description:
       - The main configuration file (the file nginx is started with, C(-c)), or a file included in a block
         (see O(context)), or a template (see O(template_variables)).
+      - A directory stands for the C(nginx.conf) in it; a file holding saved C(nginx -T) output is read as
+        such (recognised by its first lines).
     type: path
     default: /etc/nginx/nginx.conf
   prefix:

@@ -49,15 +49,17 @@ def source_from(params):
     """
     if params["source"] == "nginx_dump":
         return Source.dump(engine.nginx_dump(params["path"], params["nginx_binary"]), params["path"])
+    variables = None
     if is_template(params):
         try:
             variables = env_endpoints.read_env_files(params["template_env_files"])
         except env_endpoints.EnvFileError as exc:
             raise OptionError("template_env_files", str(exc)) from exc
         variables.update(params["template_variables"] or {})
-        return Source.template(params["path"], variables, params["template_env_filter"],
-                               context=params["context"], prefix=params["prefix"])
-    return Source.file(params["path"], prefix=params["prefix"], root=params["root"], context=params["context"])
+    # The same reading of a path as the command line's: a directory holding nginx.conf, a saved
+    # nginx -T output, a template, a file.
+    return Source.for_path(params["path"], variables=variables, name_filter=params["template_env_filter"],
+                           root=params["root"], context=params["context"], prefix=params["prefix"])
 
 
 def options_from(params, **choices):

@@ -89,7 +89,7 @@ class Source:
             return cls.text(data, STDIN_NAME, context=context, prefix=prefix, resolve_includes=True)
         main_file = os.path.join(path, "nginx.conf") if os.path.isdir(path) else path
         if variables is not None:
-            return cls.template(main_file, variables, name_filter, context=context)
+            return cls.template(main_file, variables, name_filter, context=context, prefix=prefix)
         if dump or _starts_like_dump(main_file):
             try:
                 with open(main_file, "rb") as handle:

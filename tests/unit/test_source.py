@@ -176,3 +176,15 @@ def test_a_finding_has_one_line_form_for_every_message():
     assert finding.one_line() == "/etc/nginx/a.conf:3: error[invalid-port] port 0"
     assert finding.one_line(hint=True) == "/etc/nginx/a.conf:3: error[invalid-port] port 0 (help: use 1-65535)"
     assert Finding("syntax-error", "error", "bad", "x.conf", None).one_line() == "x.conf:-: error[syntax-error] bad"
+
+
+def test_modules_read_a_path_as_the_command_line_does(tmp_path):
+    (tmp_path / "nginx.conf").write_text(INCIDENT)
+    (tmp_path / "saved-T.txt").write_text(DUMP_TEXT)
+    params = {"path": str(tmp_path), "prefix": None, "context": "auto", "root": None, "source": "files",
+              "template_variables": None, "template_env_files": [], "template_env_filter": None,
+              "nginx_binary": "nginx"}
+    directory = module_options.source_from(params)
+    assert (directory.kind, directory.path) == (FILE, str(tmp_path / "nginx.conf"))
+    saved = module_options.source_from(dict(params, path=str(tmp_path / "saved-T.txt")))
+    assert saved.kind == DUMP
