@@ -9,6 +9,7 @@ calls ``check`` and adapts the Report; none checks anything itself.
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import re
@@ -120,32 +121,31 @@ class Options:
 
     def __init__(self, select=None, ignore=None, nginx_version=None, resolve_hosts=False, nginx_test=False,
                  nginx_binary="nginx"):
-        for option, ids in (("select", select), ("ignore", ignore)):
-            try:
-                resolve_rule_ids(ids)
-            except ValueError as exc:
-                raise OptionError(option, str(exc)) from exc
-        self.select = resolve_rule_ids(select)
-        self.ignore = resolve_rule_ids(ignore)
-        try:
-            self.nginx_version = parse_version(nginx_version)
-        except ValueError as exc:
-            raise OptionError("nginx_version", str(exc)) from exc
+        self.select = _option("select", resolve_rule_ids, select)
+        self.ignore = _option("ignore", resolve_rule_ids, ignore)
+        self.nginx_version = _option("nginx_version", parse_version, nginx_version)
         self.resolve_hosts = resolve_hosts  # True, or a look-up function (tests)
         self.nginx_test = bool(nginx_test)
         self.nginx_binary = nginx_binary or "nginx"
 
     def without_nginx_test(self):
         """The same choices, the rules alone (for an input nginx -t cannot judge)."""
-        copy = Options.__new__(Options)
-        copy.__dict__.update(self.__dict__, nginx_test=False)
-        return copy
+        alone = copy.copy(self)
+        alone.nginx_test = False
+        return alone
 
     @property
     def enabled(self):
         """The rule ids that run, in the rules' order."""
         ignored = set(self.ignore)
         return [rule_id for rule_id in self.select or RULES if rule_id not in ignored]
+
+
+def _option(name, read, value):
+    try:
+        return read(value)
+    except ValueError as exc:
+        raise OptionError(name, str(exc)) from exc
 
 
 def check(source, options=None):
