@@ -642,6 +642,7 @@ def test_through_the_role_the_preview_blocks_a_dead_backend_and_says_what_it_lea
 
     target = live.write("shop.conf", SITE % (live.port, "old"))
     live.start()
+
     def role(content):
         return gate_role_tasks([{"dest": target, "content": content}], live.main, live.dir, live.binary,
                                live.backups, [{"url": "http://127.0.0.1:%d/" % live.port, "status": [200],
