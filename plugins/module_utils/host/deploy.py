@@ -263,7 +263,8 @@ def needs_change(entry):
 
 
 def write(entry, root=None, source_dir=None):
-    """Write (or remove) one file atomically (under ``root`` instead of its place when staging)."""
+    """Write (or remove) one file atomically (under ``root`` instead of its place when staging:
+    a throwaway copy for validation, not flushed to disk)."""
     path = entry["path"]
     mode, uid, gid = _target(entry)
     if root is not None:
@@ -281,7 +282,7 @@ def write(entry, root=None, source_dir=None):
     if not os.path.isdir(directory):
         os.makedirs(directory)
     attributes = transaction.xattrs_of(path) if root is None and os.path.isfile(path) else {}
-    transaction.write_atomic(path, entry["data"], mode, uid, gid)
+    transaction.write_atomic(path, entry["data"], mode, uid, gid, sync=root is None)
     if attributes:  # ACLs and other xattrs stay with the file, as an in-place edit would keep them
         transaction.set_xattrs(path, attributes)
         os.chmod(path, mode)
@@ -810,9 +811,10 @@ def _stage_beside(settings, changing):
             os.symlink(entry["link"], temp)
         else:
             mode, uid, gid = _target(entry)
-            transaction.write_new(temp, entry["data"], mode, uid, gid)
+            transaction.write_new(temp, entry["data"], mode, uid, gid, sync=False)
             if os.path.isfile(entry["path"]):  # who may read it (ACLs) and the other xattrs stay as they were
                 transaction.copy_xattrs(entry["path"], temp, mode)
+    transaction.sync_to_disk(plan.values())  # on disk before the swap renames them into place
     return plan
 
 
