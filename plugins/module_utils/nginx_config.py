@@ -33,6 +33,7 @@ SYNTAX_ERROR = "syntax-error"
 INCLUDE_ERROR = "include-error"
 INVALID_ENCODING = "invalid-encoding"
 INVALID_ARGUMENTS = "invalid-arguments"
+INCLUDE_OUTSIDE_TREE = "include-outside-tree"
 
 # nginx nests includes, but a chain deeper than this is a loop in disguise.
 MAX_INCLUDE_DEPTH = 64
@@ -129,6 +130,9 @@ class LoadedConfig:
         self.comments = {}  # file -> {line: [comment text]}
         self.texts = {}  # file -> its text (lines are split only when asked for)
         self.line_notes = {}  # (file, line) -> what a loader knows about that line (template variables)
+        # How the files were read, not problems of the configuration: [{"file", "line", "message"}].
+        self.notes = []
+        self.mapping = None  # {nginx directory: local directory} the files were read through, if any
         self._lines = {}
 
     @property
@@ -197,7 +201,8 @@ def _is_stream_server(stmt):
     return udp or "ssl_preread" in names or (bool(passes) and all("://" not in c["args"][0] for c in passes))
 
 
-def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, display_name=None, mapping=None):
+def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, display_name=None, mapping=None,
+         infer_root=True):
     """Load the configuration whose main file is ``path``.
 
     ``root`` is a directory that stands for ``/``: every absolute path in the
@@ -207,6 +212,13 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
     main file as nginx sees it. ``context`` says where the top level of the
     main file stands (``auto``: guessed from its content). ``display_name``
     names the main file in findings (standard input, a template).
+
+    Without a root or a mapping, an absolute include that leaves the main
+    file's folder for the same path in a copy of it (``repo/etc/nginx`` holding
+    ``include /etc/nginx/sites-enabled/*``) is not read from this machine:
+    with ``infer_root`` the copy's root is taken as ``root`` when only one
+    fits (and ``LoadedConfig.notes`` says so), otherwise each such include is
+    an include-outside-tree warning.
 
     Raises ConfigLoadError when the main file cannot be read; every other
     problem is recorded in ``LoadedConfig.problems``.
@@ -236,7 +248,9 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
     else:
         base = os.path.abspath(prefix)
     loaded = LoadedConfig(names.get(main_file, main_file), base)
-    loader = _Loader(loaded, base, resolve_includes, mapping, names)
+    loaded.mapping = dict(mapping) if mapping else None
+    tree = os.path.dirname(main_file) if infer_root and not mapping else None
+    loader = _Loader(loaded, base, resolve_includes, mapping, names, tree)
     statements = loader.parse_file(main_file, None)
     if statements is None:
         problem = loaded.problems[0] if loaded.problems else None
@@ -253,7 +267,85 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
             parent.block = [location]
             parent = location
     parent.block.extend(loader.build(statements, main_file, parent, (main_file,)))
+    if loader.outside:
+        guessed = _copy_root(loader.outside)
+        if guessed is None:
+            loader.report_outside()
+        else:
+            first = next(record for record in loader.outside if record.roots)
+            again = load(path, prefix, resolve_includes, guessed, context, display_name, infer_root=False)
+            if first.file == main_file:
+                where = (again.main_file, first.line)
+            elif _within(first.file, guessed):
+                where = ("/" + os.path.relpath(first.file, guessed), first.line)
+            else:
+                where = (again.main_file, None)
+            again.notes.append({
+                "file": where[0], "line": where[1],
+                "message": "read %s under %s (as --root %s): %s looks like a copy of %s, so this machine's own "
+                           "files there are not the ones checked; pass --root %s to say so"
+                           % (first.target, guessed, guessed, os.path.dirname(main_file), first.copy_of, guessed)})
+            return again
     return loaded
+
+
+class _Outside:
+    """An absolute path (an include, a link's target) that leaves the checked folder for the same
+    path in what looks like a copy of it: ``repo/etc/nginx`` reaching ``/etc/nginx/sites-enabled/*``."""
+
+    __slots__ = ("file", "line", "target", "roots", "fits", "copy_of", "read", "how")
+
+    def __init__(self, file, line, target, roots, fits, copy_of, read, how):
+        self.file = file
+        self.line = line
+        self.target = target
+        self.roots = roots  # the copy's roots under which the target exists
+        self.fits = fits  # every folder that could be the copy's root
+        self.copy_of = copy_of  # what the checked folder is a copy of (/etc/nginx)
+        self.read = read  # the files this machine gave for it
+        self.how = how
+
+
+def _copy_root(outside):
+    """The one root every outside path fits under, or None (none fits, or several do)."""
+    roots = {tuple(record.roots) for record in outside if record.roots}
+    if len(roots) == 1:
+        only = roots.pop()
+        if len(only) == 1:
+            return only[0]
+    return None
+
+
+def _copy_roots(tree, target):
+    """(roots, fits, copy_of) for an absolute ``target`` outside the folder ``tree``: ``fits`` are the
+    folders R with ``tree`` = R + X and ``target`` under X (``tree`` looks like a copy of X), ``roots``
+    those under which the target exists; None when ``target`` is inside the tree or ``tree`` is no copy."""
+    head = _plain_head(target)
+    if _within(head, tree) or _within(os.path.realpath(head), os.path.realpath(tree)):
+        return None
+    parts = tree.strip("/").split("/")
+    matches = []
+    for cut in range(1, len(parts)):
+        copy_of = "/" + "/".join(parts[cut:])
+        if _within(head, copy_of):
+            matches.append(("/" + "/".join(parts[:cut]), copy_of))
+    if not matches:
+        return None
+    roots = [root for root, _copy_of in matches if os.path.lexists(local_path(head, {"/": root}))]
+    return roots, [root for root, _copy_of in matches], matches[0][1]
+
+
+def _plain_head(pattern):
+    """The part of an include pattern before its first wildcard (the directory a glob lists)."""
+    if not glob.has_magic(pattern):
+        return os.path.normpath(pattern)
+    parts = pattern.split("/")
+    plain = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    return os.path.normpath("/".join(parts[:plain]) or "/")
+
+
+def _within(path, folder):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def reads_as_nginx(config):
@@ -287,8 +379,9 @@ def load_text(text, filename="nginx.conf", resolve_includes=False, context=MAIN,
             handle.write(text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
         if prefix is None:
             prefix = os.path.dirname(filename) if os.path.isabs(filename) else os.getcwd()
+        # Its folder is a scratch one: nothing reached from there is a copy of anything.
         return load(path, prefix=prefix, resolve_includes=resolve_includes, context=context,
-                    display_name=filename)
+                    display_name=filename, infer_root=False)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -366,7 +459,9 @@ def load_dump(text, context=MAIN):
                 continue  # nginx dumps a file once; keep the first
             with open(target, "wb") as handle:
                 handle.write(content.encode("utf-8", "surrogateescape"))
-        return load(files[0][0], mapping={"/": root}, context=context)
+        loaded = load(files[0][0], mapping={"/": root}, context=context)
+        loaded.mapping = None  # the files are the dump's, and their scratch copies are gone
+        return loaded
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -436,13 +531,39 @@ def _ended_by_brace(real):
 
 
 class _Loader:
-    def __init__(self, loaded, base, resolve_includes, mapping=None, names=None):
+    def __init__(self, loaded, base, resolve_includes, mapping=None, names=None, tree=None):
         self.loaded = loaded
         self.base = base
         self.resolve_includes = resolve_includes
         self.mapping = mapping
         self.names = names or {}
         self.parsed = {}  # file -> crossplane statements (None: unreadable)
+        self.tree = tree  # the checked folder, when absolute paths leaving it are watched
+        self.outside = []  # _Outside records
+        self._seen_outside = set()
+
+    def watch_outside(self, file, line, target, read, how):
+        """Record an absolute ``target`` (written at file:line) that leaves the checked folder for a copy."""
+        if self.tree is None or (file, line, target) in self._seen_outside:
+            return
+        self._seen_outside.add((file, line, target))
+        copy = _copy_roots(self.tree, target)
+        if copy is not None:
+            self.outside.append(_Outside(file, line, target, *copy, read=read, how=how))
+
+    def report_outside(self):
+        """No one root fits: say where this machine's files were read instead of the tree's."""
+        for record in self.outside:
+            if not record.read:
+                continue  # nothing of this machine's was read: an include error says so, or nginx too reads nothing
+            roots = sorted({root for other in self.outside for root in other.roots}) or record.fits
+            shown = ", ".join(record.read[:3]) + (", ..." if len(record.read) > 3 else "")
+            self.problem(
+                INCLUDE_OUTSIDE_TREE,
+                "%s %s leaves the checked folder %s: read %s from this machine, not from the tree being checked"
+                % (record.how, record.target, self.tree, shown), record.file, record.line,
+                "%s looks like a copy of %s: say which folder stands for / with --root %s"
+                % (self.tree, record.copy_of, " or --root ".join(roots) if roots else "DIR"))
 
     def fs(self, path):
         """Where the file nginx would open as ``path`` is on this machine."""
@@ -560,13 +681,24 @@ class _Loader:
 
     def include(self, directive, file, parent, stack):
         pattern = directive.args[0]
-        if not os.path.isabs(pattern):
+        written_absolute = os.path.isabs(pattern)
+        if not written_absolute:
             pattern = os.path.join(self.base, pattern)
         # nginx sorts glob matches; a glob may match nothing, a plain name must exist.
         expanded = []
-        for path in self.glob(pattern):
+        matches = self.glob(pattern)
+        if written_absolute and self.tree is not None:
+            self.watch_outside(file, directive.line, os.path.normpath(pattern),
+                               [os.path.normpath(p) for p in matches if os.path.exists(p)], "include")
+        for path in matches:
             path = os.path.normpath(path)
             real = self.fs(path)
+            if (self.tree is not None and _within(path, self.tree) and os.path.islink(real)
+                    and os.readlink(real).startswith("/")):
+                # A sites-enabled link copied with the tree, written for the real host.
+                target = os.path.normpath(os.readlink(real))
+                self.watch_outside(file, directive.line, target, [target] if os.path.exists(target) else [],
+                                   "the link %s to" % path)
             if path in stack:
                 self.problem(INCLUDE_ERROR, "include cycle: %s includes itself again via %s"
                              % (path, directive.file), file, directive.line,

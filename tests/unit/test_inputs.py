@@ -206,6 +206,94 @@ def test_gate_check_mode_judges_the_new_files_through_absolute_includes_and_link
     assert site.read_text() == FIXED_SITE
 
 
+# --- repo copies checked without --root: absolute includes never read this machine's files silently ---
+
+def test_a_repository_copy_checked_without_root_is_read_under_its_root(debian_tree, monkeypatch):
+    # Found on CI: "nginx-preflight check etc/nginx" on a repository copy said "no problems found ... in 3
+    # files": include /etc/nginx/sites-enabled/* had read the runner's own /etc/nginx.
+    monkeypatch.chdir(debian_tree)
+    code, out, err = run("check", "--format", "json", "etc/nginx")
+    data = json.loads(out)
+    assert code == 1, err
+    assert [(f["file"], f["line"], f["rule"]) for f in data["findings"]] == [
+        ("/etc/nginx/sites-enabled/shop", 2, "unspecified-connect-address")]
+    assert data["files"] == json.loads(run("check", "--format", "json", "--root", ".", "etc/nginx")[1])["files"]
+    assert [(n["file"], n["line"]) for n in data["notes"]] == [("/etc/nginx/nginx.conf", 3)]
+    assert data["notes"][0]["message"].startswith(
+        "read /etc/nginx/conf.d/*.conf under %s (as --root %s): " % (debian_tree, debian_tree))
+    code, out, _err = run("check", "etc/nginx")
+    assert "/etc/nginx/nginx.conf:3: note: read /etc/nginx/conf.d/*.conf under %s" % debian_tree in out
+    # Said once, and not at all when --root says it.
+    assert out.count("note:") == 1
+    assert json.loads(run("check", "--format", "json", "--root", ".", "etc/nginx")[1])["notes"] == []
+
+
+def _copy_of(tmp_path, host_files, copy_files):
+    """A folder standing for this machine's (``host``, under tmp_path) and a repository copy of it
+    (``repo``): the copy's main file names the host's folder by its absolute path, as a real tree does."""
+    host = tmp_path / "host" / "etc" / "nginx"
+    copy = tmp_path / "repo" / str(host).lstrip("/")
+    for base, files in ((host, host_files), (copy, copy_files)):
+        for name, text in files.items():
+            (base / name).parent.mkdir(parents=True, exist_ok=True)
+            (base / name).write_text(text.replace("HOST", str(host)))
+    return host, copy
+
+
+def test_a_copy_without_the_included_folder_warns_that_this_machines_files_were_read(tmp_path):
+    host, copy = _copy_of(tmp_path, {"conf.d/default.conf": "server {\n    listen 127.0.0.1:8080;\n}\n"},
+                          {"nginx.conf": "events {}\nhttp {\n    include HOST/conf.d/*.conf;\n}\n"})
+    code, out, err = run("check", "--format", "json", str(copy / "nginx.conf"))
+    assert code == 0, err  # a warning: the default run does not fail on it
+    data = json.loads(out)
+    assert [(f["file"], f["line"], f["rule"], f["severity"]) for f in data["findings"]] == [
+        (str(copy / "nginx.conf"), 3, "include-outside-tree", "warning")]
+    finding = data["findings"][0]
+    assert "read %s from this machine" % (host / "conf.d" / "default.conf") in finding["message"]
+    assert "--root %s" % (tmp_path / "repo") in finding["hint"]
+    assert data["notes"] == []
+    assert run("check", "--fail-on", "warning", str(copy / "nginx.conf"))[0] == 1
+    # With the folder in the copy, the copy is read under its root instead, with a note and no warning.
+    (copy / "conf.d").mkdir()
+    (copy / "conf.d" / "shop.conf").write_text(SITE)
+    code, out, _err = run("check", "--format", "json", str(copy / "nginx.conf"))
+    data = json.loads(out)
+    assert code == 1
+    assert [(f["file"], f["rule"]) for f in data["findings"]] == [
+        (str(host / "conf.d" / "shop.conf"), "unspecified-connect-address")]
+    assert len(data["notes"]) == 1 and "(as --root %s)" % (tmp_path / "repo") in data["notes"][0]["message"]
+
+
+def test_a_copied_link_to_this_machines_file_is_no_silent_read_either(tmp_path):
+    host, copy = _copy_of(tmp_path, {"sites-available/default": "server {\n    listen 127.0.0.1:8080;\n}\n"},
+                          {"nginx.conf": "events {}\nhttp {\n    include sites-enabled/*;\n}\n"})
+    (copy / "sites-enabled").mkdir()
+    os.symlink(str(host / "sites-available" / "default"), str(copy / "sites-enabled" / "default"))
+    code, out, _err = run("check", "--format", "json", str(copy / "nginx.conf"))
+    assert code == 0
+    assert [(f["line"], f["rule"]) for f in json.loads(out)["findings"]] == [(3, "include-outside-tree")]
+    assert "the link %s to %s" % (copy / "sites-enabled" / "default", host / "sites-available" / "default") in \
+        json.loads(out)["findings"][0]["message"]
+
+
+def test_the_live_tree_and_its_includes_elsewhere_stay_silent(tmp_path):
+    # On a real host the main file's folder is the tree: absolute includes into it, and into folders
+    # it is no copy of (Debian's /usr/share/nginx/modules-enabled), are read as they are.
+    etc = tmp_path / "etc" / "nginx"
+    modules = tmp_path / "usr" / "share" / "nginx" / "modules-enabled"
+    for folder in (etc / "conf.d", modules):
+        folder.mkdir(parents=True)
+    (modules / "50-mod.conf").write_text("# load_module would be here\n")
+    (etc / "conf.d" / "shop.conf").write_text(FIXED_SITE)
+    (etc / "nginx.conf").write_text("include %s/*.conf;\nevents {}\nhttp {\n    include %s/conf.d/*.conf;\n}\n"
+                                    % (modules, etc))
+    loaded = nginx_config.load(str(etc / "nginx.conf"))
+    assert loaded.problems == [] and loaded.notes == []
+    assert loaded.files == [str(etc / "nginx.conf"), str(modules / "50-mod.conf"), str(etc / "conf.d" / "shop.conf")]
+    code, out, _err = run("check", "--format", "json", str(etc / "nginx.conf"))
+    assert code == 0 and json.loads(out)["findings"] == [] and json.loads(out)["notes"] == []
+
+
 # --- Docker templates with their environment -------------------------------------------------------
 
 TEMPLATE = """server {

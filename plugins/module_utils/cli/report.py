@@ -36,6 +36,12 @@ def _all_findings(reports):
             yield report, finding
 
 
+def _all_notes(reports):
+    """How the files were read (a copy's root taken as --root): not findings, never a failure."""
+    for _path, report in reports:
+        yield from getattr(report.config, "notes", None) or ()
+
+
 def render_text(reports, color=False):
     paint = _painter(color)
     out = []
@@ -50,6 +56,10 @@ def render_text(reports, color=False):
         out.extend(_code_frame(report, finding))
         if finding.hint:
             out.append("  = help: %s" % finding.hint)
+        out.append("")
+    for note in _all_notes(reports):
+        where = "%s:%s" % (_rel(note["file"]), note["line"]) if note["line"] else _rel(note["file"])
+        out.append("%s: %s %s" % (where, paint("note:", "info"), note["message"]))
         out.append("")
     files = sum(len(result.files) for _path, result in reports)
     suppressed = sum(len(result.suppressed) for _path, result in reports)
@@ -108,7 +118,7 @@ def render_json(reports):
         counts[finding["severity"]] += 1
     return json.dumps({"tool": TOOL_NAME, "version": TOOL_VERSION, "findings": findings,
                        "counts": counts, "suppressed": suppressed, "files": files,
-                       "nginx_test": nginx_tests}, indent=2) + "\n"
+                       "nginx_test": nginx_tests, "notes": list(_all_notes(reports))}, indent=2) + "\n"
 
 
 def render_sarif(reports):
@@ -134,12 +144,23 @@ def render_sarif(reports):
                       "help": {"text": rule.why,
                                "markdown": "%s\n\n[%s](%s)" % (rule.why, rule.id, RULE_DOCS_URL % rule.id)},
                       "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]}})
+    run = {"tool": {"driver": {"name": TOOL_NAME, "version": TOOL_VERSION,
+                               "informationUri": REPOSITORY_URL, "rules": rules}},
+           "results": results}
+    notifications = []
+    for note in _all_notes(reports):
+        notification = {"level": "note", "message": {"text": note["message"]}}
+        location = {"physicalLocation": {"artifactLocation": {"uri": _uri(note["file"])}}}
+        if note["line"]:
+            location["physicalLocation"]["region"] = {"startLine": note["line"]}
+        notification["locations"] = [location]
+        notifications.append(notification)
+    if notifications:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notifications}]
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": TOOL_NAME, "version": TOOL_VERSION,
-                                      "informationUri": REPOSITORY_URL, "rules": rules}},
-                  "results": results}],
+        "runs": [run],
     }
     return json.dumps(sarif, indent=2) + "\n"
 
@@ -163,6 +184,12 @@ def render_github(reports):
         props.append("title=%s" % _escape_property("nginx-preflight: " + finding.rule))
         message = finding.message + (" (help: %s)" % finding.hint if finding.hint else "")
         lines.append("::%s %s::%s" % (_GITHUB_LEVEL[finding.severity], ",".join(props), _escape_data(message)))
+    for note in _all_notes(reports):
+        props = ["file=%s" % _escape_property(_rel(note["file"]))]
+        if note["line"]:
+            props.append("line=%d" % note["line"])
+        props.append("title=%s" % _escape_property("nginx-preflight: note"))
+        lines.append("::notice %s::%s" % (",".join(props), _escape_data(note["message"])))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
