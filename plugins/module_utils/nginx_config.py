@@ -3,7 +3,7 @@
 """Load an nginx configuration tree into directives that know where they stand.
 
 crossplane lexes and parses each file; includes and globs are resolved here,
-the way nginx does (relative to the main file's directory, or to a prefix),
+the way nginx does (relative to the main file's directory, whatever -p says),
 so that a file included from two places is expanded in both, include cycles
 are caught, and every load problem names the file and line that caused it.
 """
@@ -122,7 +122,8 @@ class LoadedConfig:
 
     def __init__(self, main_file, prefix):
         self.main_file = main_file
-        self.prefix = prefix
+        self.prefix = prefix  # nginx's -p (relative pid and log paths), None when not given
+        self.include_base = os.path.dirname(main_file)  # where relative includes start
         self.root = Directive("", [], main_file, 0, block=[])
         self.context = MAIN
         self.files = []
@@ -202,8 +203,14 @@ def _is_stream_server(stmt):
 
 
 def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, display_name=None, mapping=None,
-         infer_root=True):
+         infer_root=True, include_base=None):
     """Load the configuration whose main file is ``path``.
+
+    Relative includes start at the main file's folder, as nginx's do (its
+    conf prefix is the folder of -c): ``prefix`` is nginx's -p, where relative
+    pid and log paths start, kept as ``LoadedConfig.prefix`` and nothing more.
+    ``include_base`` is for text that has no folder of its own (standard
+    input, a rendered template): where its relative includes start.
 
     ``root`` is a directory that stands for ``/``: every absolute path in the
     configuration (includes, symbolic links) is read under it, and files are
@@ -241,13 +248,16 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
         main_file = os.path.abspath(path)
     if display_name:
         names[main_file] = display_name
-    if not prefix:
+    if include_base is None:
         base = os.path.dirname(main_file)
-    elif mapping or os.path.isabs(prefix):
-        base = os.path.normpath(prefix)  # under a mapping, a prefix is a path as nginx sees it
+    elif mapping or os.path.isabs(include_base):
+        base = os.path.normpath(include_base)  # under a mapping, a path as nginx sees it
     else:
-        base = os.path.abspath(prefix)
-    loaded = LoadedConfig(names.get(main_file, main_file), base)
+        base = os.path.abspath(include_base)
+    if prefix and not mapping and not os.path.isabs(prefix):
+        prefix = os.path.abspath(prefix)
+    loaded = LoadedConfig(names.get(main_file, main_file), os.path.normpath(prefix) if prefix else None)
+    loaded.include_base = base
     loaded.mapping = dict(mapping) if mapping else None
     tree = os.path.dirname(main_file) if infer_root and not mapping else None
     loader = _Loader(loaded, base, resolve_includes, mapping, names, tree)
@@ -273,7 +283,8 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
             loader.report_outside()
         else:
             first = next(record for record in loader.outside if record.roots)
-            again = load(path, prefix, resolve_includes, guessed, context, display_name, infer_root=False)
+            again = load(path, prefix, resolve_includes, guessed, context, display_name, infer_root=False,
+                         include_base=include_base)
             if first.file == main_file:
                 where = (again.main_file, first.line)
             elif _within(first.file, guessed):
@@ -371,7 +382,10 @@ def _in_value_block(directive):
 
 
 def load_text(text, filename="nginx.conf", resolve_includes=False, context=MAIN, prefix=None):
-    """Load configuration text (standard input, filters, rendered templates), named ``filename``."""
+    """Load configuration text (standard input, filters, rendered templates), named ``filename``.
+
+    Text has no folder of its own: its relative includes start at ``prefix``, by default the folder of
+    ``filename`` when it is absolute, else here."""
     directory = tempfile.mkdtemp(prefix="nginx-preflight-")
     path = os.path.join(directory, os.path.basename(filename) or "nginx.conf")
     try:
@@ -380,8 +394,8 @@ def load_text(text, filename="nginx.conf", resolve_includes=False, context=MAIN,
         if prefix is None:
             prefix = os.path.dirname(filename) if os.path.isabs(filename) else os.getcwd()
         # Its folder is a scratch one: nothing reached from there is a copy of anything.
-        return load(path, prefix=prefix, resolve_includes=resolve_includes, context=context,
-                    display_name=filename, infer_root=False)
+        return load(path, resolve_includes=resolve_includes, context=context, display_name=filename,
+                    infer_root=False, include_base=prefix)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

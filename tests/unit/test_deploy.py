@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, nginx_process, transaction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -99,3 +99,14 @@ def test_health_check_options_are_written_once_and_are_http_checks_arguments():
     assert http_probe.check_problems({"url": "http://0:80/", "retry": 1})[0].startswith("unknown option retry")
     assert http_probe.check_problems({}) == ["needs a url"]
     assert http_probe.check_problems("http://x/")[0].startswith("must be a dict")
+
+
+def test_a_relative_pid_path_starts_at_nginxs_prefix_not_the_config_folder(tmp_path):
+    fake = tmp_path / "nginx"
+    fake.write_text("#!/bin/sh\necho 'configure arguments: --prefix=/opt/built --conf-path=/etc/x' >&2\n")
+    fake.chmod(0o755)
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "nginx.conf").write_text("pid run/nginx.pid;\nevents {}\n")
+    config = str(tmp_path / "etc" / "nginx.conf")
+    assert nginx_process.pid_file_of(config, None, str(fake)) == "/opt/built/run/nginx.pid"
+    assert nginx_process.pid_file_of(config, "/srv/edge", str(fake)) == "/srv/edge/run/nginx.pid"

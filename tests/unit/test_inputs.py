@@ -294,6 +294,50 @@ def test_the_live_tree_and_its_includes_elsewhere_stay_silent(tmp_path):
     assert code == 0 and json.loads(out)["findings"] == [] and json.loads(out)["notes"] == []
 
 
+# --- relative includes and -p ------------------------------------------------------------------------
+
+def test_relative_includes_start_at_the_config_folder_not_the_prefix(tmp_path):
+    # As on Debian: prefix /usr/share/nginx, configuration /etc/nginx/nginx.conf, include modules-enabled/*.conf.
+    etc, prefix = tmp_path / "etc" / "nginx", tmp_path / "usr" / "share" / "nginx"
+    (etc / "modules-enabled").mkdir(parents=True)
+    (prefix / "modules-enabled").mkdir(parents=True)
+    (etc / "nginx.conf").write_text("include modules-enabled/*.conf;\nevents {}\nhttp {\n    include shop.conf;\n}\n")
+    (etc / "modules-enabled" / "a.conf").write_text("# the real one\n")
+    (prefix / "modules-enabled" / "b.conf").write_text("# nginx never reads this one\n")
+    (etc / "shop.conf").write_text(SITE)
+    loaded = nginx_config.load(str(etc / "nginx.conf"), prefix=str(prefix))
+    assert loaded.files == [str(etc / "nginx.conf"), str(etc / "modules-enabled" / "a.conf"), str(etc / "shop.conf")]
+    assert loaded.problems == []
+    assert loaded.prefix == str(prefix) and loaded.include_base == str(etc)
+    code, out, _err = run("check", "--format", "json", "--prefix", str(prefix), str(etc / "nginx.conf"))
+    assert code == 1 and places(out) == [("shop.conf", 2, "unspecified-connect-address")]
+    # A missing include names where nginx looked: the config folder.
+    (etc / "nginx.conf").write_text("events {}\ninclude nowhere.conf;\n")
+    code, out, _err = run("check", "--format", "json", "--prefix", str(prefix), str(etc / "nginx.conf"))
+    assert "relative paths start at %s" % etc in json.loads(out)["findings"][0]["hint"]
+
+
+def test_standard_input_has_no_folder_so_its_includes_start_at_the_prefix(tmp_path):
+    (tmp_path / "shop.conf").write_text(SITE)
+    code, out, _err = run_process("check", "--format", "json", "--prefix", str(tmp_path), "-",
+                                  stdin=b"events {}\nhttp {\n    include shop.conf;\n}\n")
+    assert code == 1 and places(out) == [("shop.conf", 2, "unspecified-connect-address")]
+
+
+def test_the_gate_judges_include_globs_from_the_config_folder_not_the_prefix(tmp_path):
+    # The glob that would load the hidden staged names is relative: nginx reads it from the config folder.
+    etc, prefix = tmp_path / "etc", tmp_path / "prefix"
+    (etc / "conf.d").mkdir(parents=True)
+    prefix.mkdir()
+    (etc / "nginx.conf").write_text("events {}\nhttp {\n    include conf.d/.[!.]*;\n}\n")
+    (etc / "conf.d" / "shop.conf").write_text(FIXED_SITE)
+    settings = deploy.Settings(files=[{"dest": str(etc / "conf.d" / "shop.conf"), "content": SITE}],
+                               config=str(etc / "nginx.conf"), prefix=str(prefix), nginx_test=False,
+                               probe_backends="none", backup_dir=str(tmp_path / "backups"))
+    with pytest.raises(deploy.Stopped, match=r"the include conf\.d/\.\[!\.\]\* .* matches the hidden names"):
+        deploy._refuse_globs_matching_stages(settings, {str(etc / "conf.d" / "shop.conf")})
+
+
 # --- Docker templates with their environment -------------------------------------------------------
 
 TEMPLATE = """server {
