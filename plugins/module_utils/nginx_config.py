@@ -142,6 +142,14 @@ class LoadedConfig:
         return {HTTP_CONTEXT: "http", STREAM_CONTEXT: "stream", SERVER_CONTEXT: "http",
                 LOCATION_CONTEXT: "http"}.get(self.context)
 
+    def local_file(self, file):
+        """Where the file nginx sees as ``file`` is on this machine: the copy's file under a root or a
+        mapping (links followed, as the loader read it), else ``file`` itself."""
+        if not self.mapping or not file or not file.startswith("/") or (
+                file not in self.texts and file not in self.files):
+            return file  # not one the loader read (nginx -t's own messages name the file nginx read)
+        return local_path(file, self.mapping)
+
     def source_lines(self, file):
         """The lines of a file that was read (for code frames and suppressions)."""
         if file not in self._lines:

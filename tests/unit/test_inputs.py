@@ -189,6 +189,58 @@ def test_root_and_nginx_t_do_not_mix(debian_tree):
     assert code == 2 and ("--root" in err or "not found" in err)
 
 
+def _sarif_places(out):
+    """(file the URI resolves to, line) of each SARIF result, as code scanning reads them."""
+    run_ = json.loads(out)["runs"][0]
+    bases = {name: base["uri"][len("file://"):] for name, base in run_.get("originalUriBaseIds", {}).items()}
+    places = []
+    for result in run_["results"]:
+        artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        uri = artifact["uri"]
+        assert not uri.startswith("/") and "uriBaseId" in artifact, artifact
+        places.append((os.path.join(bases[artifact["uriBaseId"]], uri),
+                       result["locations"][0]["physicalLocation"]["region"]["startLine"], result["message"]["text"]))
+    return places
+
+
+def test_sarif_and_github_under_root_name_the_repository_files(debian_tree, monkeypatch):
+    # Found in code scanning: under --root the alerts pointed at /etc/nginx/sites-enabled/shop, a file
+    # the repository does not have, so GitHub showed them nowhere.
+    monkeypatch.chdir(debian_tree)
+    code, out, _err = run("check", "--format", "sarif", "--root", ".", "etc/nginx/nginx.conf")
+    assert code == 1
+    [(path, line, message)] = _sarif_places(out)
+    # sites-enabled/shop is a link to /etc/nginx/sites-available/shop: the alert goes to the file behind it.
+    assert path == str(debian_tree / "etc" / "nginx" / "sites-available" / "shop")
+    with open(path) as handle:
+        assert "server 0:8080" in handle.read().splitlines()[line - 1]
+    assert "(/etc/nginx/sites-enabled/shop on the host)" in message
+    code, out, _err = run("check", "--format", "github", "--root", str(debian_tree), "etc/nginx/nginx.conf")
+    assert code == 1
+    assert out.startswith("::error file=etc/nginx/sites-available/shop,line=2,")
+    # The text and JSON reports keep the names nginx sees.
+    assert json.loads(run("check", "--format", "json", "--root", ".", "etc/nginx")[1])["findings"][0]["file"] == \
+        "/etc/nginx/sites-enabled/shop"
+
+
+def test_sarif_and_github_of_a_plain_tree_are_unchanged(tmp_path, monkeypatch):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
+    (tmp_path / "conf.d" / "shop.conf").write_text(SITE)
+    monkeypatch.chdir(tmp_path)
+    [(path, line, message)] = _sarif_places(run("check", "--format", "sarif", "nginx.conf")[1])
+    assert (path, line) == (str(tmp_path / "conf.d" / "shop.conf"), 2) and "on the host" not in message
+    assert run("check", "--format", "github", "nginx.conf")[1].startswith("::error file=conf.d/shop.conf,line=2,")
+
+
+def test_endpoints_under_root_annotate_the_copys_file(tmp_path, monkeypatch):
+    (tmp_path / "etc" / "cron.d").mkdir(parents=True)
+    (tmp_path / "etc" / "cron.d" / "probe").write_text("* * * * * root curl -s http://0:8080/health\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _err = run("endpoints", "--root", ".", "--format", "github", "/etc/cron.d/probe")
+    assert code == 1 and out.startswith("::error file=etc/cron.d/probe,line=1,")
+
+
 def test_gate_check_mode_judges_the_new_files_through_absolute_includes_and_links(debian_tree):
     etc = debian_tree / "etc" / "nginx"
     # The live tree names its own absolute paths (it is not under a root: it is the machine's).
