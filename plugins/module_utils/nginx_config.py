@@ -244,13 +244,10 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
         raise ValueError("context must be one of %s, not %r" % (", ".join(CONTEXTS + (AUTO,)), context))
     names = {}
     if root is not None:
+        # Links on the way (etc/nginx, sites-enabled, the file itself) may be written for the real host
+        # (-> /etc/nginx/sites-available): they are followed under the root, not on this machine.
+        main_file = _under_root(path, root)
         root = os.path.realpath(root)
-        # The file itself may be a link written for the real host (sites-enabled/app ->
-        # /etc/nginx/sites-available/app): it is followed under the root by the loader, not here.
-        here = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
-        if here != root and not here.startswith(root + os.sep):
-            raise ConfigLoadError("%s is not under the root %s" % (path, root))
-        main_file = "/" + os.path.relpath(here, root).replace(os.sep, "/")
         mapping = {"/": root}
     else:
         main_file = os.path.abspath(path)
@@ -497,24 +494,67 @@ def local_path(path, mapping, hops=40):
     links are followed the way nginx would see them, so an absolute link in
     ``sites-enabled`` leads into the mapped tree too.
     """
-    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return _walk(path, mapping, hops)[0]
+
+
+def _walk(path, mapping, hops=40):
+    """(local path, problem) of ``path``, following links component by component as nginx would see
+    them; problem says why nginx's view cannot be read there (a loop of links, a link whose ``..``
+    climbs out of the root), else None. ``..`` in ``path`` itself stops at /, as it does for nginx."""
+    parts = [(part, None) for part in path.split("/") if part not in ("", ".")]
     seen = "/"  # the path as nginx sees it, so far
     while parts:
-        part = parts.pop(0)
+        part, via = parts.pop(0)
         if part == "..":
+            if seen == "/" and via is not None and "/" in mapping:
+                return _mapped(seen, mapping), "%s is a link to %s, which leads out of the root %s" % (
+                    via[0], via[1], mapping["/"])
             seen = os.path.dirname(seen)
             continue
         candidate = os.path.join(seen, part)
         local = _mapped(candidate, mapping)
-        if hops > 0 and os.path.islink(local):
+        if os.path.islink(local):
+            if hops <= 0:
+                # Under the root such a link leads back to itself; the machine would follow it elsewhere.
+                return local, "%s is a link to %s, which leads back to itself there (a loop of links)" % (
+                    local, os.readlink(local))
             hops -= 1
             target = os.readlink(local)
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            parts = [(p, (local, target)) for p in target.split("/") if p not in ("", ".")] + parts
             if target.startswith("/"):
                 seen = "/"
             continue
         seen = candidate
-    return _mapped(seen, mapping)
+    return _mapped(seen, mapping), None
+
+
+def _under_root(path, root):
+    """The main file ``path`` (a path on this machine) as nginx sees it with ``root`` as /.
+
+    The components up to the root are this machine's (a checkout behind a link); from the root on,
+    they are nginx's, followed under the root whatever links they hold (``etc/nginx`` or
+    ``sites-enabled`` linked to a host-absolute path). Raises ConfigLoadError naming what leads out.
+    """
+    real_root = os.path.realpath(root)
+    absolute = os.path.abspath(path)
+    for base in (os.path.abspath(root), real_root):
+        if _within(absolute, base):
+            rest = absolute[len(base.rstrip("/")):]
+            break
+    else:
+        parts = absolute.strip("/").split("/")
+        for cut in range(1, len(parts) + 1):
+            reached = os.path.realpath("/" + "/".join(parts[:cut]))
+            if _within(reached, real_root):
+                rest = reached[len(real_root.rstrip("/")):] + "".join("/" + part for part in parts[cut:])
+                break
+        else:
+            raise ConfigLoadError("%s is not under the root %s" % (path, root))
+    main_file = "/" + rest.strip("/")
+    _local, problem = _walk(main_file, {"/": real_root})
+    if problem:
+        raise ConfigLoadError("%s is not under the root %s as nginx would see it: %s" % (path, root, problem))
+    return main_file
 
 
 def _mapped(path, mapping):
@@ -561,6 +601,7 @@ class _Loader:
         self.names = names or {}
         self.parsed = {}  # file -> crossplane statements (None: unreadable)
         self.tree = tree  # the checked folder, when absolute paths leaving it are watched
+        self.broken = {}  # nginx path -> why it cannot be read under the mapping (a loop of links...)
         self.outside = []  # _Outside records
         self._seen_outside = set()
 
@@ -588,8 +629,13 @@ class _Loader:
                 % (self.tree, record.copy_of, " or --root ".join(roots) if roots else "DIR"))
 
     def fs(self, path):
-        """Where the file nginx would open as ``path`` is on this machine."""
-        return path if not self.mapping else local_path(path, self.mapping)
+        """Where the file nginx would open as ``path`` is on this machine (see ``broken``)."""
+        if not self.mapping:
+            return path
+        local, problem = _walk(path, self.mapping)
+        if problem:
+            self.broken[path] = problem  # the machine would follow the link elsewhere: never read it
+        return local
 
     def name(self, path):
         return self.names.get(path, path)
@@ -606,6 +652,8 @@ class _Loader:
         name = self.name(path)
         real = self.fs(path)
         try:
+            if path in self.broken:
+                raise OSError(self.broken[path])
             with open(real, "rb") as handle:
                 data = handle.read()
         except OSError as exc:
@@ -698,6 +746,9 @@ class _Loader:
         plain = next(i for i, part in enumerate(parts) if glob.has_magic(part))
         head = "/".join(parts[:plain]) or "/"
         real_head = self.fs(head)
+        if head in self.broken:
+            self.broken[pattern] = self.broken[head]
+            return []
         matches = glob.glob(os.path.join(real_head, *parts[plain:]))
         return sorted(os.path.normpath(os.path.join(head, os.path.relpath(m, real_head))) for m in matches)
 
@@ -712,9 +763,16 @@ class _Loader:
         if written_absolute and self.tree is not None:
             self.watch_outside(file, directive.line, os.path.normpath(pattern),
                                [os.path.normpath(p) for p in matches if os.path.exists(p)], "include")
+        if pattern in self.broken:
+            self.problem(INCLUDE_ERROR, "cannot read include %s: %s" % (pattern, self.broken[pattern]),
+                         file, directive.line, "make the link lead to a file inside the tree")
         for path in matches:
             path = os.path.normpath(path)
             real = self.fs(path)
+            if path in self.broken:
+                self.problem(INCLUDE_ERROR, "cannot read included file %s: %s" % (path, self.broken[path]),
+                             file, directive.line, "make the link lead to a file inside the tree")
+                continue
             if (self.tree is not None and _within(path, self.tree) and os.path.islink(real)
                     and os.readlink(real).startswith("/")):
                 # A sites-enabled link copied with the tree, written for the real host.

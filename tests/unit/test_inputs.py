@@ -511,3 +511,88 @@ def test_root_with_a_sites_enabled_link_as_the_argument(tmp_path):
     assert code == 1, err
     findings = json.loads(out)["findings"]
     assert [(f["rule"], f["line"]) for f in findings] == [("unspecified-connect-address", 4)]
+
+
+# --- --root through links on the way: followed inside the root at every component --------------------------
+
+BAD_APP = "server {\n    listen 80;\n    location / {\n        proxy_pass http://0:8082;\n    }\n}\n"
+
+
+def _repo(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "etc" / "nginx" / "sites-available").mkdir(parents=True)
+    (repo / "etc" / "nginx" / "sites-available" / "app").write_text(BAD_APP)
+    return repo
+
+
+def test_root_follows_a_linked_folder_on_the_way_inside_the_root(tmp_path):
+    # sites-enabled committed as a link to the host's sites-available: the link is followed under the root.
+    repo = _repo(tmp_path)
+    os.symlink("/etc/nginx/sites-available", str(repo / "etc" / "nginx" / "sites-enabled"))
+    code, out, err = run("check", "--root", str(repo), "--format", "json",
+                         str(repo / "etc" / "nginx" / "sites-enabled" / "app"))
+    assert code == 1, err
+    [finding] = json.loads(out)["findings"]
+    assert (finding["file"], finding["line"], finding["rule"]) == (
+        "/etc/nginx/sites-enabled/app", 4, "unspecified-connect-address")
+
+
+def test_root_follows_a_linked_config_folder_inside_the_root(tmp_path):
+    # etc/nginx itself is a link to a host-absolute folder the repository also holds.
+    repo = tmp_path / "repo"
+    (repo / "srv" / "nginx").mkdir(parents=True)
+    (repo / "etc").mkdir()
+    os.symlink("/srv/nginx", str(repo / "etc" / "nginx"))
+    (repo / "srv" / "nginx" / "nginx.conf").write_text("events {}\nhttp {\n    include /etc/nginx/app.conf;\n}\n")
+    (repo / "srv" / "nginx" / "app.conf").write_text(BAD_APP)
+    code, out, err = run("check", "--root", str(repo), "--format", "json", str(repo / "etc" / "nginx" / "nginx.conf"))
+    assert code == 1, err
+    data = json.loads(out)
+    assert data["files"] == ["/etc/nginx/nginx.conf", "/etc/nginx/app.conf"]
+    assert [(f["file"], f["line"]) for f in data["findings"]] == [("/etc/nginx/app.conf", 4)]
+
+
+def test_root_refuses_a_link_that_loops_under_it_instead_of_reading_this_machine(tmp_path):
+    # etc/nginx -> /etc/nginx is itself under the root: the machine would read its own /etc/nginx.
+    repo = tmp_path / "repo"
+    (repo / "etc").mkdir(parents=True)
+    os.symlink("/etc/nginx", str(repo / "etc" / "nginx"))
+    code, _out, err = run("check", "--root", str(repo), str(repo / "etc" / "nginx" / "nginx.conf"))
+    assert code == 2 and "Traceback" not in err
+    assert "%s is a link to /etc/nginx, which leads back to itself there (a loop of links)" % (
+        repo / "etc" / "nginx") in err
+
+
+def test_root_refuses_a_link_whose_dots_climb_out_of_it_naming_it(tmp_path):
+    repo = _repo(tmp_path)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "app").write_text(BAD_APP)
+    link = repo / "etc" / "nginx" / "sites-enabled"
+    os.symlink("../../../outside", str(link))
+    code, _out, err = run("check", "--root", str(repo), str(link / "app"))
+    assert code == 2 and "Traceback" not in err
+    assert "%s is a link to ../../../outside, which leads out of the root %s" % (link, repo) in err
+    # A path that is not under the root at all still says so.
+    code, _out, err = run("check", "--root", str(repo), str(repo / ".." / "outside" / "app"))
+    assert code == 2 and "is not under the root %s" % repo in err
+
+
+def test_an_include_through_a_looping_link_is_an_include_error_not_this_machines_file(tmp_path):
+    repo = _repo(tmp_path)
+    os.symlink("/etc/nginx/snippets", str(repo / "etc" / "nginx" / "snippets"))
+    (repo / "etc" / "nginx" / "nginx.conf").write_text(
+        "events {}\nhttp {\n    include /etc/nginx/snippets/*.conf;\n    include /etc/nginx/snippets/x.conf;\n}\n")
+    loaded = nginx_config.load(str(repo / "etc" / "nginx" / "nginx.conf"), root=str(repo))
+    assert loaded.files == ["/etc/nginx/nginx.conf"]
+    assert [(p.rule, p.line) for p in loaded.problems] == [("include-error", 3), ("include-error", 4)]
+    assert all("a loop of links" in p.message for p in loaded.problems)
+
+
+def test_root_given_through_a_link_to_the_checkout(tmp_path):
+    repo = _repo(tmp_path)
+    os.symlink(str(repo), str(tmp_path / "checkout"))
+    for root, path in ((tmp_path / "checkout", repo), (repo, tmp_path / "checkout")):
+        code, out, err = run("check", "--root", str(root), "--format", "json",
+                             str(path / "etc" / "nginx" / "sites-available" / "app"))
+        assert code == 1, err
+        assert json.loads(out)["findings"][0]["file"] == "/etc/nginx/sites-available/app"
