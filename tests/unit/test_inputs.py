@@ -280,6 +280,13 @@ def test_a_repository_copy_checked_without_root_is_read_under_its_root(debian_tr
     assert json.loads(run("check", "--format", "json", "--root", ".", "etc/nginx")[1])["notes"] == []
 
 
+@pytest.mark.nginx
+def test_nginx_t_does_not_run_on_a_copy_read_under_its_root(debian_tree, nginx):
+    report = engine.check_file(str(debian_tree / "etc" / "nginx" / "nginx.conf"), nginx_test=True, nginx_binary=nginx)
+    assert report.nginx_test["ran"] is False and "read as a copy under %s" % debian_tree in report.nginx_test["reason"]
+    assert [f.rule for f in report.findings] == ["unspecified-connect-address"]
+
+
 def _copy_of(tmp_path, host_files, copy_files):
     """A folder standing for this machine's (``host``, under tmp_path) and a repository copy of it
     (``repo``): the copy's main file names the host's folder by its absolute path, as a real tree does."""
