@@ -18,8 +18,8 @@ options:
     default: /etc/nginx/nginx.conf
   prefix:
     description:
-      - Directory that relative C(include) paths start at.
-      - Defaults to the directory of O(path), as for nginx started with C(-c).
+      - nginx's prefix (C(-p)), given to C(nginx -t); relative C(pid) and log paths start there.
+      - Relative C(include) paths start at the directory of O(path) whatever it says, as nginx's do.
     type: path
   context:
     description:

@@ -94,6 +94,10 @@ class _Lines:
         self._result = result
         self._cache = {}
 
+    def local_file(self, file):
+        """The file read for ``file`` (under --root, the copy's)."""
+        return self._result._real.get(file, file)
+
     def source_lines(self, file):
         if file not in self._cache:
             try:

@@ -167,7 +167,12 @@ def check(source, options=None):
         extra = []
         if options.nginx_test and NGINX_TEST in enabled:
             # nginx -t reads a whole main file; a fragment is checked by the rules alone.
-            if config.context == nginx_config.MAIN:
+            if config.mapping:
+                # A copy read under its own root (nginx_config.load took it as one): nginx -t would read
+                # this machine's files at the absolute paths instead.
+                result = {"ran": False, "reason": "the tree was read as a copy under %s; nginx -t would read "
+                                                  "this machine's own files" % config.mapping.get("/")}
+            elif config.context == nginx_config.MAIN:
                 result, extra = run_nginx_test(os.path.abspath(source.path), source.prefix, options.nginx_binary)
             else:
                 result = {"ran": False, "reason": "a %s fragment is no main file for nginx -t" % config.context}

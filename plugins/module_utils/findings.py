@@ -43,7 +43,7 @@ class Rule:
     """
 
     def __init__(self, id, severity, summary, why, bad, good, scope, check=None, needs_nginx=False,
-                 needs_probe=False):
+                 needs_probe=False, example_path="nginx.conf", needs_host_file=None):
         if scope not in SCOPES:
             raise ValueError("rule %s: scope must be one of %s" % (id, ", ".join(SCOPES)))
         self.id = id
@@ -56,6 +56,8 @@ class Rule:
         self.check = check
         self.needs_nginx = needs_nginx
         self.needs_probe = needs_probe  # found by connecting to the backends (backends.probe_into)
+        self.example_path = example_path  # where the examples stand, in a folder of their own
+        self.needs_host_file = needs_host_file  # a file of this machine the bad example reads
 
     @property
     def bad_line(self):

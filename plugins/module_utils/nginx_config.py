@@ -3,7 +3,7 @@
 """Load an nginx configuration tree into directives that know where they stand.
 
 crossplane lexes and parses each file; includes and globs are resolved here,
-the way nginx does (relative to the main file's directory, or to a prefix),
+the way nginx does (relative to the main file's directory, whatever -p says),
 so that a file included from two places is expanded in both, include cycles
 are caught, and every load problem names the file and line that caused it.
 """
@@ -33,6 +33,7 @@ SYNTAX_ERROR = "syntax-error"
 INCLUDE_ERROR = "include-error"
 INVALID_ENCODING = "invalid-encoding"
 INVALID_ARGUMENTS = "invalid-arguments"
+INCLUDE_OUTSIDE_TREE = "include-outside-tree"
 
 # nginx nests includes, but a chain deeper than this is a loop in disguise.
 MAX_INCLUDE_DEPTH = 64
@@ -121,7 +122,8 @@ class LoadedConfig:
 
     def __init__(self, main_file, prefix):
         self.main_file = main_file
-        self.prefix = prefix
+        self.prefix = prefix  # nginx's -p (relative pid and log paths), None when not given
+        self.include_base = os.path.dirname(main_file)  # where relative includes start
         self.root = Directive("", [], main_file, 0, block=[])
         self.context = MAIN
         self.files = []
@@ -129,6 +131,9 @@ class LoadedConfig:
         self.comments = {}  # file -> {line: [comment text]}
         self.texts = {}  # file -> its text (lines are split only when asked for)
         self.line_notes = {}  # (file, line) -> what a loader knows about that line (template variables)
+        # How the files were read, not problems of the configuration: [{"file", "line", "message"}].
+        self.notes = []
+        self.mapping = None  # {nginx directory: local directory} the files were read through, if any
         self._lines = {}
 
     @property
@@ -136,6 +141,14 @@ class LoadedConfig:
         """The protocol block the top level stands in (None for a main file)."""
         return {HTTP_CONTEXT: "http", STREAM_CONTEXT: "stream", SERVER_CONTEXT: "http",
                 LOCATION_CONTEXT: "http"}.get(self.context)
+
+    def local_file(self, file):
+        """Where the file nginx sees as ``file`` is on this machine: the copy's file under a root or a
+        mapping (links followed, as the loader read it), else ``file`` itself."""
+        if not self.mapping or not file or not file.startswith("/") or (
+                file not in self.texts and file not in self.files):
+            return file  # not one the loader read (nginx -t's own messages name the file nginx read)
+        return local_path(file, self.mapping)
 
     def source_lines(self, file):
         """The lines of a file that was read (for code frames and suppressions)."""
@@ -197,8 +210,15 @@ def _is_stream_server(stmt):
     return udp or "ssl_preread" in names or (bool(passes) and all("://" not in c["args"][0] for c in passes))
 
 
-def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, display_name=None, mapping=None):
+def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, display_name=None, mapping=None,
+         infer_root=True, include_base=None):
     """Load the configuration whose main file is ``path``.
+
+    Relative includes start at the main file's folder, as nginx's do (its
+    conf prefix is the folder of -c): ``prefix`` is nginx's -p, where relative
+    pid and log paths start, kept as ``LoadedConfig.prefix`` and nothing more.
+    ``include_base`` is for text that has no folder of its own (standard
+    input, a rendered template): where its relative includes start.
 
     ``root`` is a directory that stands for ``/``: every absolute path in the
     configuration (includes, symbolic links) is read under it, and files are
@@ -207,6 +227,13 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
     main file as nginx sees it. ``context`` says where the top level of the
     main file stands (``auto``: guessed from its content). ``display_name``
     names the main file in findings (standard input, a template).
+
+    Without a root or a mapping, an absolute include that leaves the main
+    file's folder for the same path in a copy of it (``repo/etc/nginx`` holding
+    ``include /etc/nginx/sites-enabled/*``) is not read from this machine:
+    with ``infer_root`` the copy's root is taken as ``root`` when only one
+    fits (and ``LoadedConfig.notes`` says so), otherwise each such include is
+    an include-outside-tree warning.
 
     Raises ConfigLoadError when the main file cannot be read; every other
     problem is recorded in ``LoadedConfig.problems``.
@@ -217,26 +244,28 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
         raise ValueError("context must be one of %s, not %r" % (", ".join(CONTEXTS + (AUTO,)), context))
     names = {}
     if root is not None:
+        # Links on the way (etc/nginx, sites-enabled, the file itself) may be written for the real host
+        # (-> /etc/nginx/sites-available): they are followed under the root, not on this machine.
+        main_file = _under_root(path, root)
         root = os.path.realpath(root)
-        # The file itself may be a link written for the real host (sites-enabled/app ->
-        # /etc/nginx/sites-available/app): it is followed under the root by the loader, not here.
-        here = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
-        if here != root and not here.startswith(root + os.sep):
-            raise ConfigLoadError("%s is not under the root %s" % (path, root))
-        main_file = "/" + os.path.relpath(here, root).replace(os.sep, "/")
         mapping = {"/": root}
     else:
         main_file = os.path.abspath(path)
     if display_name:
         names[main_file] = display_name
-    if not prefix:
+    if include_base is None:
         base = os.path.dirname(main_file)
-    elif mapping or os.path.isabs(prefix):
-        base = os.path.normpath(prefix)  # under a mapping, a prefix is a path as nginx sees it
+    elif mapping or os.path.isabs(include_base):
+        base = os.path.normpath(include_base)  # under a mapping, a path as nginx sees it
     else:
-        base = os.path.abspath(prefix)
-    loaded = LoadedConfig(names.get(main_file, main_file), base)
-    loader = _Loader(loaded, base, resolve_includes, mapping, names)
+        base = os.path.abspath(include_base)
+    if prefix and not mapping and not os.path.isabs(prefix):
+        prefix = os.path.abspath(prefix)
+    loaded = LoadedConfig(names.get(main_file, main_file), os.path.normpath(prefix) if prefix else None)
+    loaded.include_base = base
+    loaded.mapping = dict(mapping) if mapping else None
+    tree = os.path.dirname(main_file) if infer_root and not mapping else None
+    loader = _Loader(loaded, base, resolve_includes, mapping, names, tree)
     statements = loader.parse_file(main_file, None)
     if statements is None:
         problem = loaded.problems[0] if loaded.problems else None
@@ -253,7 +282,86 @@ def load(path, prefix=None, resolve_includes=True, root=None, context=MAIN, disp
             parent.block = [location]
             parent = location
     parent.block.extend(loader.build(statements, main_file, parent, (main_file,)))
+    if loader.outside:
+        guessed = _copy_root(loader.outside)
+        if guessed is None:
+            loader.report_outside()
+        else:
+            first = next(record for record in loader.outside if record.roots)
+            again = load(path, prefix, resolve_includes, guessed, context, display_name, infer_root=False,
+                         include_base=include_base)
+            if first.file == main_file:
+                where = (again.main_file, first.line)
+            elif _within(first.file, guessed):
+                where = ("/" + os.path.relpath(first.file, guessed), first.line)
+            else:
+                where = (again.main_file, None)
+            again.notes.append({
+                "file": where[0], "line": where[1],
+                "message": "read %s under %s (as --root %s): %s looks like a copy of %s, so this machine's own "
+                           "files there are not the ones checked; pass --root %s to say so"
+                           % (first.target, guessed, guessed, os.path.dirname(main_file), first.copy_of, guessed)})
+            return again
     return loaded
+
+
+class _Outside:
+    """An absolute path (an include, a link's target) that leaves the checked folder for the same
+    path in what looks like a copy of it: ``repo/etc/nginx`` reaching ``/etc/nginx/sites-enabled/*``."""
+
+    __slots__ = ("file", "line", "target", "roots", "fits", "copy_of", "read", "how")
+
+    def __init__(self, file, line, target, roots, fits, copy_of, read, how):
+        self.file = file
+        self.line = line
+        self.target = target
+        self.roots = roots  # the copy's roots under which the target exists
+        self.fits = fits  # every folder that could be the copy's root
+        self.copy_of = copy_of  # what the checked folder is a copy of (/etc/nginx)
+        self.read = read  # the files this machine gave for it
+        self.how = how
+
+
+def _copy_root(outside):
+    """The one root every outside path fits under, or None (none fits, or several do)."""
+    roots = {tuple(record.roots) for record in outside if record.roots}
+    if len(roots) == 1:
+        only = roots.pop()
+        if len(only) == 1:
+            return only[0]
+    return None
+
+
+def _copy_roots(tree, target):
+    """(roots, fits, copy_of) for an absolute ``target`` outside the folder ``tree``: ``fits`` are the
+    folders R with ``tree`` = R + X and ``target`` under X (``tree`` looks like a copy of X), ``roots``
+    those under which the target exists; None when ``target`` is inside the tree or ``tree`` is no copy."""
+    head = _plain_head(target)
+    if _within(head, tree) or _within(os.path.realpath(head), os.path.realpath(tree)):
+        return None
+    parts = tree.strip("/").split("/")
+    matches = []
+    for cut in range(1, len(parts)):
+        copy_of = "/" + "/".join(parts[cut:])
+        if _within(head, copy_of):
+            matches.append(("/" + "/".join(parts[:cut]), copy_of))
+    if not matches:
+        return None
+    roots = [root for root, _copy_of in matches if os.path.lexists(local_path(head, {"/": root}))]
+    return roots, [root for root, _copy_of in matches], matches[0][1]
+
+
+def _plain_head(pattern):
+    """The part of an include pattern before its first wildcard (the directory a glob lists)."""
+    if not glob.has_magic(pattern):
+        return os.path.normpath(pattern)
+    parts = pattern.split("/")
+    plain = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    return os.path.normpath("/".join(parts[:plain]) or "/")
+
+
+def _within(path, folder):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def reads_as_nginx(config):
@@ -279,7 +387,10 @@ def _in_value_block(directive):
 
 
 def load_text(text, filename="nginx.conf", resolve_includes=False, context=MAIN, prefix=None):
-    """Load configuration text (standard input, filters, rendered templates), named ``filename``."""
+    """Load configuration text (standard input, filters, rendered templates), named ``filename``.
+
+    Text has no folder of its own: its relative includes start at ``prefix``, by default the folder of
+    ``filename`` when it is absolute, else here."""
     directory = tempfile.mkdtemp(prefix="nginx-preflight-")
     path = os.path.join(directory, os.path.basename(filename) or "nginx.conf")
     try:
@@ -287,8 +398,9 @@ def load_text(text, filename="nginx.conf", resolve_includes=False, context=MAIN,
             handle.write(text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
         if prefix is None:
             prefix = os.path.dirname(filename) if os.path.isabs(filename) else os.getcwd()
-        return load(path, prefix=prefix, resolve_includes=resolve_includes, context=context,
-                    display_name=filename)
+        # Its folder is a scratch one: nothing reached from there is a copy of anything.
+        return load(path, resolve_includes=resolve_includes, context=context, display_name=filename,
+                    infer_root=False, include_base=prefix)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -366,7 +478,9 @@ def load_dump(text, context=MAIN):
                 continue  # nginx dumps a file once; keep the first
             with open(target, "wb") as handle:
                 handle.write(content.encode("utf-8", "surrogateescape"))
-        return load(files[0][0], mapping={"/": root}, context=context)
+        loaded = load(files[0][0], mapping={"/": root}, context=context)
+        loaded.mapping = None  # the files are the dump's, and their scratch copies are gone
+        return loaded
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -380,24 +494,67 @@ def local_path(path, mapping, hops=40):
     links are followed the way nginx would see them, so an absolute link in
     ``sites-enabled`` leads into the mapped tree too.
     """
-    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return _walk(path, mapping, hops)[0]
+
+
+def _walk(path, mapping, hops=40):
+    """(local path, problem) of ``path``, following links component by component as nginx would see
+    them; problem says why nginx's view cannot be read there (a loop of links, a link whose ``..``
+    climbs out of the root), else None. ``..`` in ``path`` itself stops at /, as it does for nginx."""
+    parts = [(part, None) for part in path.split("/") if part not in ("", ".")]
     seen = "/"  # the path as nginx sees it, so far
     while parts:
-        part = parts.pop(0)
+        part, via = parts.pop(0)
         if part == "..":
+            if seen == "/" and via is not None and "/" in mapping:
+                return _mapped(seen, mapping), "%s is a link to %s, which leads out of the root %s" % (
+                    via[0], via[1], mapping["/"])
             seen = os.path.dirname(seen)
             continue
         candidate = os.path.join(seen, part)
         local = _mapped(candidate, mapping)
-        if hops > 0 and os.path.islink(local):
+        if os.path.islink(local):
+            if hops <= 0:
+                # Under the root such a link leads back to itself; the machine would follow it elsewhere.
+                return local, "%s is a link to %s, which leads back to itself there (a loop of links)" % (
+                    local, os.readlink(local))
             hops -= 1
             target = os.readlink(local)
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            parts = [(p, (local, target)) for p in target.split("/") if p not in ("", ".")] + parts
             if target.startswith("/"):
                 seen = "/"
             continue
         seen = candidate
-    return _mapped(seen, mapping)
+    return _mapped(seen, mapping), None
+
+
+def _under_root(path, root):
+    """The main file ``path`` (a path on this machine) as nginx sees it with ``root`` as /.
+
+    The components up to the root are this machine's (a checkout behind a link); from the root on,
+    they are nginx's, followed under the root whatever links they hold (``etc/nginx`` or
+    ``sites-enabled`` linked to a host-absolute path). Raises ConfigLoadError naming what leads out.
+    """
+    real_root = os.path.realpath(root)
+    absolute = os.path.abspath(path)
+    for base in (os.path.abspath(root), real_root):
+        if _within(absolute, base):
+            rest = absolute[len(base.rstrip("/")):]
+            break
+    else:
+        parts = absolute.strip("/").split("/")
+        for cut in range(1, len(parts) + 1):
+            reached = os.path.realpath("/" + "/".join(parts[:cut]))
+            if _within(reached, real_root):
+                rest = reached[len(real_root.rstrip("/")):] + "".join("/" + part for part in parts[cut:])
+                break
+        else:
+            raise ConfigLoadError("%s is not under the root %s" % (path, root))
+    main_file = "/" + rest.strip("/")
+    _local, problem = _walk(main_file, {"/": real_root})
+    if problem:
+        raise ConfigLoadError("%s is not under the root %s as nginx would see it: %s" % (path, root, problem))
+    return main_file
 
 
 def _mapped(path, mapping):
@@ -436,17 +593,49 @@ def _ended_by_brace(real):
 
 
 class _Loader:
-    def __init__(self, loaded, base, resolve_includes, mapping=None, names=None):
+    def __init__(self, loaded, base, resolve_includes, mapping=None, names=None, tree=None):
         self.loaded = loaded
         self.base = base
         self.resolve_includes = resolve_includes
         self.mapping = mapping
         self.names = names or {}
         self.parsed = {}  # file -> crossplane statements (None: unreadable)
+        self.tree = tree  # the checked folder, when absolute paths leaving it are watched
+        self.broken = {}  # nginx path -> why it cannot be read under the mapping (a loop of links...)
+        self.outside = []  # _Outside records
+        self._seen_outside = set()
+
+    def watch_outside(self, file, line, target, read, how):
+        """Record an absolute ``target`` (written at file:line) that leaves the checked folder for a copy."""
+        if self.tree is None or (file, line, target) in self._seen_outside:
+            return
+        self._seen_outside.add((file, line, target))
+        copy = _copy_roots(self.tree, target)
+        if copy is not None:
+            self.outside.append(_Outside(file, line, target, *copy, read=read, how=how))
+
+    def report_outside(self):
+        """No one root fits: say where this machine's files were read instead of the tree's."""
+        for record in self.outside:
+            if not record.read:
+                continue  # nothing of this machine's was read: an include error says so, or nginx too reads nothing
+            roots = sorted({root for other in self.outside for root in other.roots}) or record.fits
+            shown = ", ".join(record.read[:3]) + (", ..." if len(record.read) > 3 else "")
+            self.problem(
+                INCLUDE_OUTSIDE_TREE,
+                "%s %s leaves the checked folder %s: read %s from this machine, not from the tree being checked"
+                % (record.how, record.target, self.tree, shown), record.file, record.line,
+                "%s looks like a copy of %s: say which folder stands for / with --root %s"
+                % (self.tree, record.copy_of, " or --root ".join(roots) if roots else "DIR"))
 
     def fs(self, path):
-        """Where the file nginx would open as ``path`` is on this machine."""
-        return path if not self.mapping else local_path(path, self.mapping)
+        """Where the file nginx would open as ``path`` is on this machine (see ``broken``)."""
+        if not self.mapping:
+            return path
+        local, problem = _walk(path, self.mapping)
+        if problem:
+            self.broken[path] = problem  # the machine would follow the link elsewhere: never read it
+        return local
 
     def name(self, path):
         return self.names.get(path, path)
@@ -463,6 +652,8 @@ class _Loader:
         name = self.name(path)
         real = self.fs(path)
         try:
+            if path in self.broken:
+                raise OSError(self.broken[path])
             with open(real, "rb") as handle:
                 data = handle.read()
         except OSError as exc:
@@ -555,18 +746,39 @@ class _Loader:
         plain = next(i for i, part in enumerate(parts) if glob.has_magic(part))
         head = "/".join(parts[:plain]) or "/"
         real_head = self.fs(head)
+        if head in self.broken:
+            self.broken[pattern] = self.broken[head]
+            return []
         matches = glob.glob(os.path.join(real_head, *parts[plain:]))
         return sorted(os.path.normpath(os.path.join(head, os.path.relpath(m, real_head))) for m in matches)
 
     def include(self, directive, file, parent, stack):
         pattern = directive.args[0]
-        if not os.path.isabs(pattern):
+        written_absolute = os.path.isabs(pattern)
+        if not written_absolute:
             pattern = os.path.join(self.base, pattern)
         # nginx sorts glob matches; a glob may match nothing, a plain name must exist.
         expanded = []
-        for path in self.glob(pattern):
+        matches = self.glob(pattern)
+        if written_absolute and self.tree is not None:
+            self.watch_outside(file, directive.line, os.path.normpath(pattern),
+                               [os.path.normpath(p) for p in matches if os.path.exists(p)], "include")
+        if pattern in self.broken:
+            self.problem(INCLUDE_ERROR, "cannot read include %s: %s" % (pattern, self.broken[pattern]),
+                         file, directive.line, "make the link lead to a file inside the tree")
+        for path in matches:
             path = os.path.normpath(path)
             real = self.fs(path)
+            if path in self.broken:
+                self.problem(INCLUDE_ERROR, "cannot read included file %s: %s" % (path, self.broken[path]),
+                             file, directive.line, "make the link lead to a file inside the tree")
+                continue
+            if (self.tree is not None and _within(path, self.tree) and os.path.islink(real)
+                    and os.readlink(real).startswith("/")):
+                # A sites-enabled link copied with the tree, written for the real host.
+                target = os.path.normpath(os.readlink(real))
+                self.watch_outside(file, directive.line, target, [target] if os.path.exists(target) else [],
+                                   "the link %s to" % path)
             if path in stack:
                 self.problem(INCLUDE_ERROR, "include cycle: %s includes itself again via %s"
                              % (path, directive.file), file, directive.line,

@@ -332,8 +332,6 @@ def test_a_deploy_killed_as_its_preview_folder_is_made_leaves_it_to_the_next_run
         shutil.rmtree(work, ignore_errors=True)
 
 
-@pytest.mark.xfail(strict=True, reason="engine loader (nginx_config.load) resolves relative includes against the "
-                                       "prefix; nginx resolves them against the configuration file's folder")
 def test_relative_includes_are_read_from_the_config_folder_whatever_the_prefix(tmp_path, nginx):
     # As on Debian: prefix /usr/share/nginx, configuration /etc/nginx/nginx.conf, `include modules-enabled/*.conf`.
     conf = tmp_path / "etc"

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, transaction
+from ansible_collections.preflight.nginx.plugins.module_utils.host import deploy, nginx_process, transaction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -135,3 +135,14 @@ def test_staged_files_and_snapshots_are_flushed_once_per_file_system_not_once_pe
     monkeypatch.setattr(transaction, "_SYNCFS", None)  # no syncfs: each file is flushed on its own
     transaction.sync_to_disk(list(staged.values()) + [str(tmp_path / "gone")])
     assert calls == {"fsync": 44, "syncfs": 2}
+
+
+def test_a_relative_pid_path_starts_at_nginxs_prefix_not_the_config_folder(tmp_path):
+    fake = tmp_path / "nginx"
+    fake.write_text("#!/bin/sh\necho 'configure arguments: --prefix=/opt/built --conf-path=/etc/x' >&2\n")
+    fake.chmod(0o755)
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "nginx.conf").write_text("pid run/nginx.pid;\nevents {}\n")
+    config = str(tmp_path / "etc" / "nginx.conf")
+    assert nginx_process.pid_file_of(config, None, str(fake)) == "/opt/built/run/nginx.pid"
+    assert nginx_process.pid_file_of(config, "/srv/edge", str(fake)) == "/srv/edge/run/nginx.pid"

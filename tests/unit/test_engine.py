@@ -36,9 +36,11 @@ def test_includes_resolve_from_the_main_files_directory_and_report_every_problem
     assert len(report.files) == 3
 
 
-def test_prefix_changes_where_relative_includes_start(tmp_path):
+def test_relative_includes_start_at_the_main_files_folder_whatever_the_prefix(tmp_path):
+    # nginx -p sets where pid and logs go; includes start at the folder of -c (its conf prefix).
     write(tmp_path, {"etc/nginx.conf": "events {}\nhttp {\n    include sites/*.conf;\n}\n",
-                     "prefix/sites/s.conf": "upstream a {\n}\n"})
+                     "etc/sites/s.conf": "upstream a {\n}\n",
+                     "prefix/sites/p.conf": "upstream b {\n    server 0:80;\n}\n"})
     report = engine.check(Source.file(str(tmp_path / "etc/nginx.conf"), prefix=str(tmp_path / "prefix")))
     assert found(report) == [("empty-upstream", "s.conf", 1), ("unused-upstream", "s.conf", 1)]
 

@@ -189,6 +189,58 @@ def test_root_and_nginx_t_do_not_mix(debian_tree):
     assert code == 2 and ("--root" in err or "not found" in err)
 
 
+def _sarif_places(out):
+    """(file the URI resolves to, line) of each SARIF result, as code scanning reads them."""
+    run_ = json.loads(out)["runs"][0]
+    bases = {name: base["uri"][len("file://"):] for name, base in run_.get("originalUriBaseIds", {}).items()}
+    places = []
+    for result in run_["results"]:
+        artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        uri = artifact["uri"]
+        assert not uri.startswith("/") and "uriBaseId" in artifact, artifact
+        places.append((os.path.join(bases[artifact["uriBaseId"]], uri),
+                       result["locations"][0]["physicalLocation"]["region"]["startLine"], result["message"]["text"]))
+    return places
+
+
+def test_sarif_and_github_under_root_name_the_repository_files(debian_tree, monkeypatch):
+    # Found in code scanning: under --root the alerts pointed at /etc/nginx/sites-enabled/shop, a file
+    # the repository does not have, so GitHub showed them nowhere.
+    monkeypatch.chdir(debian_tree)
+    code, out, _err = run("check", "--format", "sarif", "--root", ".", "etc/nginx/nginx.conf")
+    assert code == 1
+    [(path, line, message)] = _sarif_places(out)
+    # sites-enabled/shop is a link to /etc/nginx/sites-available/shop: the alert goes to the file behind it.
+    assert path == str(debian_tree / "etc" / "nginx" / "sites-available" / "shop")
+    with open(path) as handle:
+        assert "server 0:8080" in handle.read().splitlines()[line - 1]
+    assert "(/etc/nginx/sites-enabled/shop on the host)" in message
+    code, out, _err = run("check", "--format", "github", "--root", str(debian_tree), "etc/nginx/nginx.conf")
+    assert code == 1
+    assert out.startswith("::error file=etc/nginx/sites-available/shop,line=2,")
+    # The text and JSON reports keep the names nginx sees.
+    assert json.loads(run("check", "--format", "json", "--root", ".", "etc/nginx")[1])["findings"][0]["file"] == \
+        "/etc/nginx/sites-enabled/shop"
+
+
+def test_sarif_and_github_of_a_plain_tree_are_unchanged(tmp_path, monkeypatch):
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
+    (tmp_path / "conf.d" / "shop.conf").write_text(SITE)
+    monkeypatch.chdir(tmp_path)
+    [(path, line, message)] = _sarif_places(run("check", "--format", "sarif", "nginx.conf")[1])
+    assert (path, line) == (str(tmp_path / "conf.d" / "shop.conf"), 2) and "on the host" not in message
+    assert run("check", "--format", "github", "nginx.conf")[1].startswith("::error file=conf.d/shop.conf,line=2,")
+
+
+def test_endpoints_under_root_annotate_the_copys_file(tmp_path, monkeypatch):
+    (tmp_path / "etc" / "cron.d").mkdir(parents=True)
+    (tmp_path / "etc" / "cron.d" / "probe").write_text("* * * * * root curl -s http://0:8080/health\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _err = run("endpoints", "--root", ".", "--format", "github", "/etc/cron.d/probe")
+    assert code == 1 and out.startswith("::error file=etc/cron.d/probe,line=1,")
+
+
 def test_gate_check_mode_judges_the_new_files_through_absolute_includes_and_links(debian_tree):
     etc = debian_tree / "etc" / "nginx"
     # The live tree names its own absolute paths (it is not under a root: it is the machine's).
@@ -204,6 +256,145 @@ def test_gate_check_mode_judges_the_new_files_through_absolute_includes_and_link
     assert result["failed"], result
     assert "%s:2: error[unspecified-connect-address]" % (etc / "sites-enabled" / "shop") in result["msg"]
     assert site.read_text() == FIXED_SITE
+
+
+# --- repo copies checked without --root: absolute includes never read this machine's files silently ---
+
+def test_a_repository_copy_checked_without_root_is_read_under_its_root(debian_tree, monkeypatch):
+    # Found on CI: "nginx-preflight check etc/nginx" on a repository copy said "no problems found ... in 3
+    # files": include /etc/nginx/sites-enabled/* had read the runner's own /etc/nginx.
+    monkeypatch.chdir(debian_tree)
+    code, out, err = run("check", "--format", "json", "etc/nginx")
+    data = json.loads(out)
+    assert code == 1, err
+    assert [(f["file"], f["line"], f["rule"]) for f in data["findings"]] == [
+        ("/etc/nginx/sites-enabled/shop", 2, "unspecified-connect-address")]
+    assert data["files"] == json.loads(run("check", "--format", "json", "--root", ".", "etc/nginx")[1])["files"]
+    assert [(n["file"], n["line"]) for n in data["notes"]] == [("/etc/nginx/nginx.conf", 3)]
+    assert data["notes"][0]["message"].startswith(
+        "read /etc/nginx/conf.d/*.conf under %s (as --root %s): " % (debian_tree, debian_tree))
+    code, out, _err = run("check", "etc/nginx")
+    assert "/etc/nginx/nginx.conf:3: note: read /etc/nginx/conf.d/*.conf under %s" % debian_tree in out
+    # Said once, and not at all when --root says it.
+    assert out.count("note:") == 1
+    assert json.loads(run("check", "--format", "json", "--root", ".", "etc/nginx")[1])["notes"] == []
+
+
+@pytest.mark.nginx
+def test_nginx_t_does_not_run_on_a_copy_read_under_its_root(debian_tree, nginx):
+    report = engine.check_file(str(debian_tree / "etc" / "nginx" / "nginx.conf"), nginx_test=True, nginx_binary=nginx)
+    assert report.nginx_test["ran"] is False and "read as a copy under %s" % debian_tree in report.nginx_test["reason"]
+    assert [f.rule for f in report.findings] == ["unspecified-connect-address"]
+
+
+def _copy_of(tmp_path, host_files, copy_files):
+    """A folder standing for this machine's (``host``, under tmp_path) and a repository copy of it
+    (``repo``): the copy's main file names the host's folder by its absolute path, as a real tree does."""
+    host = tmp_path / "host" / "etc" / "nginx"
+    copy = tmp_path / "repo" / str(host).lstrip("/")
+    for base, files in ((host, host_files), (copy, copy_files)):
+        for name, text in files.items():
+            (base / name).parent.mkdir(parents=True, exist_ok=True)
+            (base / name).write_text(text.replace("HOST", str(host)))
+    return host, copy
+
+
+def test_a_copy_without_the_included_folder_warns_that_this_machines_files_were_read(tmp_path):
+    host, copy = _copy_of(tmp_path, {"conf.d/default.conf": "server {\n    listen 127.0.0.1:8080;\n}\n"},
+                          {"nginx.conf": "events {}\nhttp {\n    include HOST/conf.d/*.conf;\n}\n"})
+    code, out, err = run("check", "--format", "json", str(copy / "nginx.conf"))
+    assert code == 0, err  # a warning: the default run does not fail on it
+    data = json.loads(out)
+    assert [(f["file"], f["line"], f["rule"], f["severity"]) for f in data["findings"]] == [
+        (str(copy / "nginx.conf"), 3, "include-outside-tree", "warning")]
+    finding = data["findings"][0]
+    assert "read %s from this machine" % (host / "conf.d" / "default.conf") in finding["message"]
+    assert "--root %s" % (tmp_path / "repo") in finding["hint"]
+    assert data["notes"] == []
+    assert run("check", "--fail-on", "warning", str(copy / "nginx.conf"))[0] == 1
+    # With the folder in the copy, the copy is read under its root instead, with a note and no warning.
+    (copy / "conf.d").mkdir()
+    (copy / "conf.d" / "shop.conf").write_text(SITE)
+    code, out, _err = run("check", "--format", "json", str(copy / "nginx.conf"))
+    data = json.loads(out)
+    assert code == 1
+    assert [(f["file"], f["rule"]) for f in data["findings"]] == [
+        (str(host / "conf.d" / "shop.conf"), "unspecified-connect-address")]
+    assert len(data["notes"]) == 1 and "(as --root %s)" % (tmp_path / "repo") in data["notes"][0]["message"]
+
+
+def test_a_copied_link_to_this_machines_file_is_no_silent_read_either(tmp_path):
+    host, copy = _copy_of(tmp_path, {"sites-available/default": "server {\n    listen 127.0.0.1:8080;\n}\n"},
+                          {"nginx.conf": "events {}\nhttp {\n    include sites-enabled/*;\n}\n"})
+    (copy / "sites-enabled").mkdir()
+    os.symlink(str(host / "sites-available" / "default"), str(copy / "sites-enabled" / "default"))
+    code, out, _err = run("check", "--format", "json", str(copy / "nginx.conf"))
+    assert code == 0
+    assert [(f["line"], f["rule"]) for f in json.loads(out)["findings"]] == [(3, "include-outside-tree")]
+    assert "the link %s to %s" % (copy / "sites-enabled" / "default", host / "sites-available" / "default") in \
+        json.loads(out)["findings"][0]["message"]
+
+
+def test_the_live_tree_and_its_includes_elsewhere_stay_silent(tmp_path):
+    # On a real host the main file's folder is the tree: absolute includes into it, and into folders
+    # it is no copy of (Debian's /usr/share/nginx/modules-enabled), are read as they are.
+    etc = tmp_path / "etc" / "nginx"
+    modules = tmp_path / "usr" / "share" / "nginx" / "modules-enabled"
+    for folder in (etc / "conf.d", modules):
+        folder.mkdir(parents=True)
+    (modules / "50-mod.conf").write_text("# load_module would be here\n")
+    (etc / "conf.d" / "shop.conf").write_text(FIXED_SITE)
+    (etc / "nginx.conf").write_text("include %s/*.conf;\nevents {}\nhttp {\n    include %s/conf.d/*.conf;\n}\n"
+                                    % (modules, etc))
+    loaded = nginx_config.load(str(etc / "nginx.conf"))
+    assert loaded.problems == [] and loaded.notes == []
+    assert loaded.files == [str(etc / "nginx.conf"), str(modules / "50-mod.conf"), str(etc / "conf.d" / "shop.conf")]
+    code, out, _err = run("check", "--format", "json", str(etc / "nginx.conf"))
+    assert code == 0 and json.loads(out)["findings"] == [] and json.loads(out)["notes"] == []
+
+
+# --- relative includes and -p ------------------------------------------------------------------------
+
+def test_relative_includes_start_at_the_config_folder_not_the_prefix(tmp_path):
+    # As on Debian: prefix /usr/share/nginx, configuration /etc/nginx/nginx.conf, include modules-enabled/*.conf.
+    etc, prefix = tmp_path / "etc" / "nginx", tmp_path / "usr" / "share" / "nginx"
+    (etc / "modules-enabled").mkdir(parents=True)
+    (prefix / "modules-enabled").mkdir(parents=True)
+    (etc / "nginx.conf").write_text("include modules-enabled/*.conf;\nevents {}\nhttp {\n    include shop.conf;\n}\n")
+    (etc / "modules-enabled" / "a.conf").write_text("# the real one\n")
+    (prefix / "modules-enabled" / "b.conf").write_text("# nginx never reads this one\n")
+    (etc / "shop.conf").write_text(SITE)
+    loaded = nginx_config.load(str(etc / "nginx.conf"), prefix=str(prefix))
+    assert loaded.files == [str(etc / "nginx.conf"), str(etc / "modules-enabled" / "a.conf"), str(etc / "shop.conf")]
+    assert loaded.problems == []
+    assert loaded.prefix == str(prefix) and loaded.include_base == str(etc)
+    code, out, _err = run("check", "--format", "json", "--prefix", str(prefix), str(etc / "nginx.conf"))
+    assert code == 1 and places(out) == [("shop.conf", 2, "unspecified-connect-address")]
+    # A missing include names where nginx looked: the config folder.
+    (etc / "nginx.conf").write_text("events {}\ninclude nowhere.conf;\n")
+    code, out, _err = run("check", "--format", "json", "--prefix", str(prefix), str(etc / "nginx.conf"))
+    assert "relative paths start at %s" % etc in json.loads(out)["findings"][0]["hint"]
+
+
+def test_standard_input_has_no_folder_so_its_includes_start_at_the_prefix(tmp_path):
+    (tmp_path / "shop.conf").write_text(SITE)
+    code, out, _err = run_process("check", "--format", "json", "--prefix", str(tmp_path), "-",
+                                  stdin=b"events {}\nhttp {\n    include shop.conf;\n}\n")
+    assert code == 1 and places(out) == [("shop.conf", 2, "unspecified-connect-address")]
+
+
+def test_the_gate_judges_include_globs_from_the_config_folder_not_the_prefix(tmp_path):
+    # The glob that would load the hidden staged names is relative: nginx reads it from the config folder.
+    etc, prefix = tmp_path / "etc", tmp_path / "prefix"
+    (etc / "conf.d").mkdir(parents=True)
+    prefix.mkdir()
+    (etc / "nginx.conf").write_text("events {}\nhttp {\n    include conf.d/.[!.]*;\n}\n")
+    (etc / "conf.d" / "shop.conf").write_text(FIXED_SITE)
+    settings = deploy.Settings(files=[{"dest": str(etc / "conf.d" / "shop.conf"), "content": SITE}],
+                               config=str(etc / "nginx.conf"), prefix=str(prefix), nginx_test=False,
+                               probe_backends="none", backup_dir=str(tmp_path / "backups"))
+    with pytest.raises(deploy.Stopped, match=r"the include conf\.d/\.\[!\.\]\* .* matches the hidden names"):
+        deploy._refuse_globs_matching_stages(settings, {str(etc / "conf.d" / "shop.conf")})
 
 
 # --- Docker templates with their environment -------------------------------------------------------
@@ -327,3 +518,88 @@ def test_root_with_a_sites_enabled_link_as_the_argument(tmp_path):
     assert code == 1, err
     findings = json.loads(out)["findings"]
     assert [(f["rule"], f["line"]) for f in findings] == [("unspecified-connect-address", 4)]
+
+
+# --- --root through links on the way: followed inside the root at every component --------------------------
+
+BAD_APP = "server {\n    listen 80;\n    location / {\n        proxy_pass http://0:8082;\n    }\n}\n"
+
+
+def _repo(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "etc" / "nginx" / "sites-available").mkdir(parents=True)
+    (repo / "etc" / "nginx" / "sites-available" / "app").write_text(BAD_APP)
+    return repo
+
+
+def test_root_follows_a_linked_folder_on_the_way_inside_the_root(tmp_path):
+    # sites-enabled committed as a link to the host's sites-available: the link is followed under the root.
+    repo = _repo(tmp_path)
+    os.symlink("/etc/nginx/sites-available", str(repo / "etc" / "nginx" / "sites-enabled"))
+    code, out, err = run("check", "--root", str(repo), "--format", "json",
+                         str(repo / "etc" / "nginx" / "sites-enabled" / "app"))
+    assert code == 1, err
+    [finding] = json.loads(out)["findings"]
+    assert (finding["file"], finding["line"], finding["rule"]) == (
+        "/etc/nginx/sites-enabled/app", 4, "unspecified-connect-address")
+
+
+def test_root_follows_a_linked_config_folder_inside_the_root(tmp_path):
+    # etc/nginx itself is a link to a host-absolute folder the repository also holds.
+    repo = tmp_path / "repo"
+    (repo / "srv" / "nginx").mkdir(parents=True)
+    (repo / "etc").mkdir()
+    os.symlink("/srv/nginx", str(repo / "etc" / "nginx"))
+    (repo / "srv" / "nginx" / "nginx.conf").write_text("events {}\nhttp {\n    include /etc/nginx/app.conf;\n}\n")
+    (repo / "srv" / "nginx" / "app.conf").write_text(BAD_APP)
+    code, out, err = run("check", "--root", str(repo), "--format", "json", str(repo / "etc" / "nginx" / "nginx.conf"))
+    assert code == 1, err
+    data = json.loads(out)
+    assert data["files"] == ["/etc/nginx/nginx.conf", "/etc/nginx/app.conf"]
+    assert [(f["file"], f["line"]) for f in data["findings"]] == [("/etc/nginx/app.conf", 4)]
+
+
+def test_root_refuses_a_link_that_loops_under_it_instead_of_reading_this_machine(tmp_path):
+    # etc/nginx -> /etc/nginx is itself under the root: the machine would read its own /etc/nginx.
+    repo = tmp_path / "repo"
+    (repo / "etc").mkdir(parents=True)
+    os.symlink("/etc/nginx", str(repo / "etc" / "nginx"))
+    code, _out, err = run("check", "--root", str(repo), str(repo / "etc" / "nginx" / "nginx.conf"))
+    assert code == 2 and "Traceback" not in err
+    assert "%s is a link to /etc/nginx, which leads back to itself there (a loop of links)" % (
+        repo / "etc" / "nginx") in err
+
+
+def test_root_refuses_a_link_whose_dots_climb_out_of_it_naming_it(tmp_path):
+    repo = _repo(tmp_path)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "app").write_text(BAD_APP)
+    link = repo / "etc" / "nginx" / "sites-enabled"
+    os.symlink("../../../outside", str(link))
+    code, _out, err = run("check", "--root", str(repo), str(link / "app"))
+    assert code == 2 and "Traceback" not in err
+    assert "%s is a link to ../../../outside, which leads out of the root %s" % (link, repo) in err
+    # A path that is not under the root at all still says so.
+    code, _out, err = run("check", "--root", str(repo), str(repo / ".." / "outside" / "app"))
+    assert code == 2 and "is not under the root %s" % repo in err
+
+
+def test_an_include_through_a_looping_link_is_an_include_error_not_this_machines_file(tmp_path):
+    repo = _repo(tmp_path)
+    os.symlink("/etc/nginx/snippets", str(repo / "etc" / "nginx" / "snippets"))
+    (repo / "etc" / "nginx" / "nginx.conf").write_text(
+        "events {}\nhttp {\n    include /etc/nginx/snippets/*.conf;\n    include /etc/nginx/snippets/x.conf;\n}\n")
+    loaded = nginx_config.load(str(repo / "etc" / "nginx" / "nginx.conf"), root=str(repo))
+    assert loaded.files == ["/etc/nginx/nginx.conf"]
+    assert [(p.rule, p.line) for p in loaded.problems] == [("include-error", 3), ("include-error", 4)]
+    assert all("a loop of links" in p.message for p in loaded.problems)
+
+
+def test_root_given_through_a_link_to_the_checkout(tmp_path):
+    repo = _repo(tmp_path)
+    os.symlink(str(repo), str(tmp_path / "checkout"))
+    for root, path in ((tmp_path / "checkout", repo), (repo, tmp_path / "checkout")):
+        code, out, err = run("check", "--root", str(root), "--format", "json",
+                             str(path / "etc" / "nginx" / "sites-available" / "app"))
+        assert code == 1, err
+        assert json.loads(out)["findings"][0]["file"] == "/etc/nginx/sites-available/app"

@@ -62,7 +62,10 @@ def build_parser():
                        help="variables for the template from an env file (Compose .env, systemd EnvironmentFile=)")
     check.add_argument("--env-filter", metavar="REGEX",
                        help="substitute only variables whose names match, as NGINX_ENVSUBST_FILTER does")
-    check.add_argument("--prefix", help="directory relative includes start at (default: the main file's)")
+    check.add_argument("--prefix", metavar="DIR",
+                       help="nginx's -p, for --nginx-t; relative includes start at the main file's folder "
+                            "whatever it says, as nginx's do (for standard input, which has no folder: where "
+                            "they start; default: here)")
     check.add_argument("--nginx-version", metavar="X.Y.Z",
                        help="the nginx that will run the configuration, for version-dependent advice "
                             "(default: ask the installed nginx -v, if there is one)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from urllib.parse import quote
 
 from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 
@@ -17,6 +18,7 @@ REPOSITORY_URL = "https://github.com/preflight-nginx/preflight.nginx"
 RULE_DOCS_URL = REPOSITORY_URL + "/blob/main/docs/rules/%s.md"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+SRCROOT = "%SRCROOT%"
 
 
 def render(reports, fmt="text", color=False):
@@ -36,6 +38,14 @@ def _all_findings(reports):
             yield report, finding
 
 
+def _all_notes(reports):
+    """(report, note) for how the files were read (a copy's root taken as --root): not findings,
+    never a failure."""
+    for _path, report in reports:
+        for note in getattr(report.config, "notes", None) or ():
+            yield report, note
+
+
 def render_text(reports, color=False):
     paint = _painter(color)
     out = []
@@ -50,6 +60,10 @@ def render_text(reports, color=False):
         out.extend(_code_frame(report, finding))
         if finding.hint:
             out.append("  = help: %s" % finding.hint)
+        out.append("")
+    for _report, note in _all_notes(reports):
+        where = "%s:%s" % (_rel(note["file"]), note["line"]) if note["line"] else _rel(note["file"])
+        out.append("%s: %s %s" % (where, paint("note:", "info"), note["message"]))
         out.append("")
     files = sum(len(result.files) for _path, result in reports)
     suppressed = sum(len(result.suppressed) for _path, result in reports)
@@ -108,19 +122,34 @@ def render_json(reports):
         counts[finding["severity"]] += 1
     return json.dumps({"tool": TOOL_NAME, "version": TOOL_VERSION, "findings": findings,
                        "counts": counts, "suppressed": suppressed, "files": files,
-                       "nginx_test": nginx_tests}, indent=2) + "\n"
+                       "nginx_test": nginx_tests, "notes": [note for _report, note in _all_notes(reports)]},
+                      indent=2) + "\n"
+
+
+def _local(report, file):
+    """The file on this machine a finding's file stands for: under --root, the repository's own
+    (``etc/nginx/sites-enabled/app``), which code scanning and annotations can point into; findings
+    themselves keep the name nginx sees (``/etc/nginx/sites-enabled/app``)."""
+    local_file = getattr(report.config, "local_file", None)
+    return local_file(file) if local_file is not None and file else file
+
+
+def _nginx_name(file, local):
+    return " (%s on the host)" % file if local != file else ""
 
 
 def render_sarif(reports):
     used = []
     results = []
-    for _report, finding in _all_findings(reports):
+    for report, finding in _all_findings(reports):
         if finding.rule not in used:
             used.append(finding.rule)
-        location = {"physicalLocation": {"artifactLocation": {"uri": _uri(finding.file)}}}
+        local = _local(report, finding.file)
+        location = {"physicalLocation": {"artifactLocation": _artifact(local)}}
         if finding.line:
             location["physicalLocation"]["region"] = {"startLine": finding.line}
-        message = finding.message + (" (help: %s)" % finding.hint if finding.hint else "")
+        message = finding.message + _nginx_name(finding.file, local) + (
+            " (help: %s)" % finding.hint if finding.hint else "")
         results.append({"ruleId": finding.rule, "ruleIndex": used.index(finding.rule),
                         "level": _SARIF_LEVEL[finding.severity], "message": {"text": message},
                         "locations": [location]})
@@ -134,20 +163,35 @@ def render_sarif(reports):
                       "help": {"text": rule.why,
                                "markdown": "%s\n\n[%s](%s)" % (rule.why, rule.id, RULE_DOCS_URL % rule.id)},
                       "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]}})
+    run = {"tool": {"driver": {"name": TOOL_NAME, "version": TOOL_VERSION,
+                               "informationUri": REPOSITORY_URL, "rules": rules}},
+           "results": results}
+    # Relative URIs are relative to the folder the check ran in (a checkout's root, for code scanning).
+    run["originalUriBaseIds"] = {SRCROOT: {"uri": "file://" + quote(os.getcwd().rstrip("/") + "/")}}
+    notifications = []
+    for report, note in _all_notes(reports):
+        notification = {"level": "note", "message": {"text": note["message"]}}
+        location = {"physicalLocation": {"artifactLocation": _artifact(_local(report, note["file"]))}}
+        if note["line"]:
+            location["physicalLocation"]["region"] = {"startLine": note["line"]}
+        notification["locations"] = [location]
+        notifications.append(notification)
+    if notifications:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notifications}]
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": TOOL_NAME, "version": TOOL_VERSION,
-                                      "informationUri": REPOSITORY_URL, "rules": rules}},
-                  "results": results}],
+        "runs": [run],
     }
     return json.dumps(sarif, indent=2) + "\n"
 
 
-def _uri(path):
+def _artifact(path):
     """SARIF wants URIs relative to the repository root when it can have them."""
     rel = _rel(path)
-    return rel.replace(os.sep, "/") if not os.path.isabs(rel) else "file://" + rel
+    if os.path.isabs(rel):
+        return {"uri": "file://" + quote(rel)}
+    return {"uri": quote(rel.replace(os.sep, "/")), "uriBaseId": SRCROOT}
 
 
 def _camel(rule_id):
@@ -156,13 +200,21 @@ def _camel(rule_id):
 
 def render_github(reports):
     lines = []
-    for _report, finding in _all_findings(reports):
-        props = ["file=%s" % _escape_property(_rel(finding.file))]
+    for report, finding in _all_findings(reports):
+        local = _local(report, finding.file)
+        props = ["file=%s" % _escape_property(_rel(local))]
         if finding.line:
             props.append("line=%d" % finding.line)
         props.append("title=%s" % _escape_property("nginx-preflight: " + finding.rule))
-        message = finding.message + (" (help: %s)" % finding.hint if finding.hint else "")
+        message = finding.message + _nginx_name(finding.file, local) + (
+            " (help: %s)" % finding.hint if finding.hint else "")
         lines.append("::%s %s::%s" % (_GITHUB_LEVEL[finding.severity], ",".join(props), _escape_data(message)))
+    for report, note in _all_notes(reports):
+        props = ["file=%s" % _escape_property(_rel(_local(report, note["file"])))]
+        if note["line"]:
+            props.append("line=%d" % note["line"])
+        props.append("title=%s" % _escape_property("nginx-preflight: note"))
+        lines.append("::notice %s::%s" % (",".join(props), _escape_data(note["message"])))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -38,7 +38,9 @@ def rule_page(rule):
         "## Why\n",
         "%s\n" % rule.why,
         "## Bad\n",
-        "The finding is reported on the marked line.\n",
+        "The finding is reported on the marked line%s.\n" % (
+            "" if rule.example_path == "nginx.conf" else
+            " (the example is `%s` of a copy, checked without `--root`)" % rule.example_path),
         "```nginx\n%s```\n" % _printable(bad),
         "## Good\n",
         "```nginx\n%s```\n" % _printable(rule.good),

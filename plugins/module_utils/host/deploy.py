@@ -847,7 +847,8 @@ def _refuse_globs_matching_stages(settings, changing):
     for directive in live.walk():
         if directive.name != "include" or len(directive.args) != 1 or not glob.has_magic(directive.args[0]):
             continue
-        pattern = os.path.normpath(os.path.join(live.prefix, directive.args[0]))
+        # Relative to the main file's folder, as nginx reads includes, whatever its -p.
+        pattern = os.path.normpath(os.path.join(live.include_base, directive.args[0]))
         for stage in stages:
             for name in (stage, os.path.join(os.path.realpath(os.path.dirname(stage)), os.path.basename(stage))):
                 if _glob_matches(pattern, name):

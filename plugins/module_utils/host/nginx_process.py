@@ -43,7 +43,10 @@ def pid_file_of(config_path, prefix, binary):
     if pids:
         path = pids[-1].args[0]
         if not os.path.isabs(path):
-            path = os.path.join(prefix or os.path.dirname(os.path.abspath(config_path)), path)
+            # nginx starts a relative pid path at its prefix (-p, else the one it was built with), not at
+            # the configuration's folder, which is where relative includes start.
+            path = os.path.join(prefix or compiled_paths(binary).get("prefix")
+                                or os.path.dirname(os.path.abspath(config_path)), path)
         return path
     return compiled_pid_path(binary)
 

@@ -16,6 +16,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.rules import (
     empty_upstream,
     implicit_upstream,
     include_error,
+    include_outside_tree,
     invalid_arguments,
     invalid_encoding,
     invalid_listen_parameter,

@@ -13,8 +13,8 @@ RULE = Rule(
     why="""
         An include without wildcards must name a readable file, or nginx refuses
         the configuration. Relative paths start at the directory of the main
-        configuration file (or the prefix), not at the including file, which is
-        the usual reason a path that looks right is missing. A glob that matches
+        configuration file (whatever -p says), not at the including file, which
+        is the usual reason a path that looks right is missing. A glob that matches
         nothing is fine, as it is for nginx.
     """,
     bad="""
