@@ -72,6 +72,8 @@ class Report:
             "suppressed": [f.as_dict() for f in self.suppressed],
             "files": self.files,
             "nginx_test": self.nginx_test,
+            # What the loader decided by itself (a copy read under its own root), said once.
+            "notes": list(getattr(self.config, "notes", None) or ()),
         }
 
 

@@ -194,6 +194,13 @@ probes:
   returned: when O(probe_backends) is not V(none)
   type: list
   elements: dict
+notes:
+  description:
+    - What the loader decided by itself, said once; for example that a copy of C(/etc/nginx) checked without
+      O(root) was read under its own root (as O(root) would), not from the host's files.
+  returned: always
+  type: list
+  elements: dict
 nginx_test:
   description: The result of C(nginx -t), when it ran.
   returned: always
@@ -262,6 +269,8 @@ def main():
     if params["probe_backends"] != "none":
         probes = backends.probe_into(report, params["probe_backends"], params["probe_timeout"])
     result = report.as_dict()
+    for note in result["notes"]:
+        module.warn("%s:%s: %s" % (note["file"], note["line"] or "-", note["message"]))
     result["changed"] = False
     if result["nginx_test"] is None:
         result["nginx_test"] = {"ran": False}

@@ -278,6 +278,9 @@ def test_a_repository_copy_checked_without_root_is_read_under_its_root(debian_tr
     # Said once, and not at all when --root says it.
     assert out.count("note:") == 1
     assert json.loads(run("check", "--format", "json", "--root", ".", "etc/nginx")[1])["notes"] == []
+    # The modules return the Report's dict: the note is there too.
+    report = engine.check(Source.file(str(debian_tree / "etc" / "nginx" / "nginx.conf")))
+    assert [note["line"] for note in report.as_dict()["notes"]] == [3]
 
 
 @pytest.mark.nginx
