@@ -57,6 +57,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.host import (
     preview,
     transaction,
 )
+from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
 from ansible_collections.preflight.nginx.plugins.module_utils.source import Source
 
 
@@ -427,11 +428,19 @@ def _answerable(settings):
     return kept, left_out
 
 
-def _facts(settings):
+def _facts(settings, live=None):
+    """config_info's facts of the live configuration (``live``: already loaded); {} when unreadable."""
+    if live is None:
+        live = _live_config(settings)
+    return facts.model_facts(Model(live)) if live is not None else {}
+
+
+def _live_config(settings):
+    """The live configuration as loaded now, or None when it cannot be read."""
     try:
-        return facts.config_facts(settings.config, prefix=settings.prefix)
+        return nginx_config.load(settings.config, prefix=settings.prefix)
     except nginx_config.ConfigLoadError:
-        return {}
+        return None
 
 
 class Stopped(Exception):
@@ -609,7 +618,8 @@ def _run(settings, run_command, result, check_mode=False):
     result["file_diffs"] = file_diffs(settings, result["changing"])
     if check_mode:
         return _staged(settings, result, step)
-    before = _facts(settings)
+    live = _live_config(settings)  # read once: the facts before, and the include globs staging must avoid
+    before = _facts(settings, live)
     _check_space(settings, result["changing"])
     if settings.nginx_test:
         problem = _in_place_problem(_scratch(settings))
@@ -622,7 +632,7 @@ def _run(settings, run_command, result, check_mode=False):
             result.setdefault("warnings", []).append(
                 "validate_in_place: the new files were written before they were validated (%s)" % problem)
             return _in_place(settings, run_command, result, step, before)
-    return _staged_deploy(settings, run_command, result, step, before)
+    return _staged_deploy(settings, run_command, result, step, before, live)
 
 
 def _failure_of(exc, result):
@@ -683,12 +693,12 @@ def run_preview(settings, run_command, result, step=None, mapping=None, staged=N
                          "saw it: %s" % outcome["error"])
 
 
-def _staged_deploy(settings, run_command, result, step, before):
+def _staged_deploy(settings, run_command, result, step, before, live):
     """Stage, validate the staged tree at its live paths, then snapshot, swap, reload, check."""
     view = os.path.join(_scratch(settings), "view")
     staged = {}
     progress = {"reloaded": False}
-    _refuse_globs_matching_stages(settings, result["changing"])
+    _refuse_globs_matching_stages(settings, result["changing"], live)
     try:
         step("stage")
         staged = _stage_beside(settings, result["changing"])
@@ -832,12 +842,11 @@ def _glob_matches(pattern, path):
     return True
 
 
-def _refuse_globs_matching_stages(settings, changing):
-    """Stop before staging when an include glob of the live config would load a staged file (say
-    ``include conf.d/.[!.]*``): an outside reload during the validation would then put it live."""
-    try:
-        live = nginx_config.load(settings.config, prefix=settings.prefix)
-    except nginx_config.ConfigLoadError:
+def _refuse_globs_matching_stages(settings, changing, live):
+    """Stop before staging when an include glob of the live config (``live``, loaded; None when it
+    cannot be read) would load a staged file (say ``include conf.d/.[!.]*``): an outside reload during
+    the validation would then put it live."""
+    if live is None:
         return
     stages = []
     for number, entry in enumerate(settings.files):
