@@ -196,10 +196,11 @@ def cmd_check(args, out, err):
         reports.append((described.name, result))
     color = args.color == "always" or (args.color == "auto" and out.isatty() and "NO_COLOR" not in os.environ)
     if reports:
-        out.write(report.render(reports, args.format, color))
+        # --as DEST names DEST as given, wherever validate: runs the command from.
+        out.write(report.render(reports, args.format, color, relative=not args.as_path))
         if args.as_path and reports[0][1].findings:
             # Ansible's validate: failure ("failed to validate") shows stderr beside stdout.
-            err.write(report.render(reports, "text"))
+            err.write(report.render(reports, "text", relative=False))
     failing = any(result.failing(args.fail_on) for _path, result in reports)
     return EXIT_USAGE if unreadable else EXIT_FINDINGS if failing else EXIT_OK
 
