@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import COLLECTIONS
 from tests.functional.test_ansible import playbook
 from tests.functional.test_bare_target import bare_python  # noqa: F401 (a fixture)
+from tests.functional.test_http_check import free_port
 
 INCIDENT = "upstream app {\n    server {{ backend }};\n}\nserver {\n    listen 8080;\n" \
            "    location / { proxy_pass http://app; }\n}\n"
@@ -52,6 +53,25 @@ def test_a_failing_template_is_refused_on_the_controller_and_nothing_is_written(
         assert result["counts"]["error"] == 1
         assert "ansible-tmp" not in result["msg"]
     assert not (tmp_path / "live").exists()
+
+
+def test_a_refused_template_never_contacts_the_target(tmp_path, ansible_env):
+    """The host is an ssh target where nothing listens: the refusal comes before any connection."""
+    (tmp_path / "app.conf.j2").write_text(INCIDENT)
+    inventory = tmp_path / "hosts"
+    inventory.write_text("localhost ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=%d "
+                         "ansible_ssh_common_args='-o ConnectTimeout=5'\n" % free_port())
+    tasks = """
+    - preflight.nginx.template: {src: %(tmp)s/app.conf.j2, dest: /tmp/never.conf}
+      vars: {backend: "0:80"}
+      ignore_errors: true
+    - preflight.nginx.template: {src: %(tmp)s/app.conf.j2, dest: /tmp/never.conf}
+      vars: {backend: "127.0.0.1:80"}
+""" % {"tmp": tmp_path}
+    _rc, results = playbook(tmp_path, ansible_env, tasks, extra=("-i", str(inventory)))
+    assert results[0]["failed"] and "unreachable" not in results[0]
+    assert results[0]["findings"][0]["rule"] == "unspecified-connect-address"
+    assert results[1].get("unreachable"), results[1]  # the good one did try to connect: the test can tell
 
 
 def test_a_good_template_is_copied_with_its_attributes_then_unchanged(tmp_path, bare_env):
