@@ -12,17 +12,17 @@ module: template
 short_description: Template an nginx file out to a target, refused on the controller when the checks fail
 version_added: "0.2.0"
 description:
-  - Renders O(src) on the controller exactly as M(ansible.builtin.template) does (it runs that action), checks
-    the rendered file with the preflight.nginx rules, and only then copies it to O(dest).
-  - A rendered file with findings at or above O(fail_on) is never copied, and the target is not contacted at
-    all; the task fails with each finding as C(dest:line: severity[rule-id] message), the template line it
-    came from where that is clear, and the findings as data.
-  - The file is checked on its own (its context guessed from what it holds, or O(context)), or, with
-    O(config) or O(root), inside a controller-side copy of the target's configuration, placed at O(dest):
-    then an upstream defined in another file is known and a listen another file also has is seen.
-  - Nothing needs to be installed on the target (no crossplane, no C(nginx-preflight)); a copy step runs as
-    M(ansible.builtin.copy) does, so check mode, diff mode, O(validate), O(backup) and the file attributes
-    work as with M(ansible.builtin.template).
+  # Ansible sorts these lines together with those of the template_common fragment: one paragraph, sorted first.
+  - "A version of M(ansible.builtin.template) that checks the rendered file on the controller before it is copied.
+    It renders O(src) exactly as M(ansible.builtin.template) does (it runs that action), checks the rendered file
+    with the preflight.nginx rules, and only then copies it to O(dest). A file with findings at or above O(fail_on)
+    is never copied and the target is not even contacted: the task fails with each finding as C(dest:line:
+    severity[rule-id] message), the template line it came from where that is clear, and the findings as data. The
+    file is checked on its own (its context guessed from what it holds, or O(context)), or, with O(config) or
+    O(root), inside a controller-side copy of the target's configuration, placed at O(dest), so that an upstream
+    defined in another file is known and a listen another file also has is seen. Nothing needs to be installed on
+    the target (no crossplane, no C(nginx-preflight)); the copy runs as M(ansible.builtin.copy), so check mode, diff
+    mode, O(validate), O(backup) and the file attributes work as with M(ansible.builtin.template)."
 options:
   follow:
     description:
