@@ -97,7 +97,7 @@ class ActionModule(ActionBase):
         if options["context"] != "auto" and (options["config"] or options["root"]):
             raise AnsibleActionFail("context: with config or root, the tree says where dest stands; "
                                     "drop context")
-        self._checked = None
+        self._checked = self._note = None
         scratch = tempfile.mkdtemp(prefix="preflight-template-", dir=C.DEFAULT_LOCAL_TMP)
         try:
             task = self._task.copy()
@@ -117,6 +117,8 @@ class ActionModule(ActionBase):
                                     "(a change in ansible-core?)")
         if self._checked is not None:
             result.update(self._checked)
+        if self._note:
+            result.setdefault("warnings", []).append(self._note)
         return result
 
     def _check(self, rendered, args, options, scratch):
@@ -136,8 +138,7 @@ class ActionModule(ActionBase):
             if finding["file"] == dest and finding["line"] in origin:
                 finding["template_line"] = origin[finding["line"]]
         self._checked = {"findings": findings, "counts": report.counts()}
-        if note:
-            self._checked["warnings"] = [note]
+        self._note = note
         fail_on = options["fail_on"]
         failing = [f for f in findings if fail_on != "never" and at_least(f["severity"], fail_on)]
         if not failing:
