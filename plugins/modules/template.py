@@ -114,7 +114,7 @@ notes:
 seealso:
   - module: ansible.builtin.template
   - module: preflight.nginx.validate
-  - role: preflight.nginx.gate
+  - module: preflight.nginx.nginx_deploy
 author:
   - preflight.nginx contributors (@preflight-nginx)
 """
