@@ -102,8 +102,10 @@ attributes:
     platforms: posix
   safe_file_operations:
     support: full
+    description: The copy is done as M(ansible.builtin.copy) does it, atomically unless O(unsafe_writes).
   vault:
     support: full
+    description: A template encrypted with Ansible Vault is decrypted on the controller, as by the builtin.
 requirements:
   - crossplane (Python library) on the controller only
 notes:

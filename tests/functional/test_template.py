@@ -8,16 +8,18 @@ import sys
 import pytest
 
 from tests.conftest import COLLECTIONS
+from tests.functional import test_bare_target
 from tests.functional.test_ansible import playbook
-from tests.functional.test_bare_target import bare_python  # noqa: F401 (a fixture)
 from tests.functional.test_http_check import free_port
+
+bare_python = test_bare_target.bare_python  # the fixture: Debian's /usr/bin/python3, without crossplane
 
 INCIDENT = "upstream app {\n    server {{ backend }};\n}\nserver {\n    listen 8080;\n" \
            "    location / { proxy_pass http://app; }\n}\n"
 
 
 @pytest.fixture
-def bare_env(ansible_env, bare_python):  # noqa: F811 (the fixture above)
+def bare_env(ansible_env, bare_python):
     return dict(ansible_env, ANSIBLE_PYTHON_INTERPRETER=bare_python)
 
 
