@@ -39,10 +39,17 @@ def test_a_failing_template_is_refused_on_the_controller_and_nothing_is_written(
       vars: {backend: "0:80", ports: [8081, 8082]}
       check_mode: true
       ignore_errors: true
+    - name: a dest folder gets the file under the template's name, as with copy
+      preflight.nginx.template:
+        src: %(tmp)s/app.conf.j2
+        dest: %(tmp)s/live/
+      vars: {backend: "0:80", ports: [8081, 8082]}
+      ignore_errors: true
 """ % {"tmp": tmp_path, "dest": dest}
     rc, results = playbook(tmp_path, bare_env, tasks)
     assert rc == 0, results
-    for result in results:
+    assert results[2]["failed"] and results[2]["findings"][0]["file"] == "%s/live/app.conf.j2" % tmp_path
+    for result in results[:2]:
         assert result["failed"] and not result["changed"]
         assert result["msg"].startswith("%s/app.conf.j2 rendered for %s has 1 finding at or above error; nothing "
                                         "was written on the host:" % (tmp_path, dest))
@@ -89,6 +96,11 @@ def test_a_good_template_is_copied_with_its_attributes_then_unchanged(tmp_path, 
       preflight.nginx.template: {src: %(tmp)s/app.conf.j2, dest: %(dest)s, mode: "0640"%(owner)s}
     - name: copied again
       preflight.nginx.template: {src: %(tmp)s/app.conf.j2, dest: %(dest)s, mode: "0640"%(owner)s}
+    - name: what is ignored, or below fail_on, does not stop the copy and is still returned
+      preflight.nginx.template: {src: %(tmp)s/app.conf.j2, dest: %(tmp)s/live/ignored.conf, ignore: [%(rule)s]}
+      vars: {backend: "0:80"}
+    - preflight.nginx.template: {src: %(tmp)s/app.conf.j2, dest: %(tmp)s/live/reported.conf, fail_on: never}
+      vars: {backend: "0:80"}
     - name: diff mode shows the change
       preflight.nginx.template: {src: %(tmp)s/app.conf.j2, dest: %(dest)s, mode: "0640"}
       vars: {backend: "127.0.0.2:80"}
@@ -96,7 +108,8 @@ def test_a_good_template_is_copied_with_its_attributes_then_unchanged(tmp_path, 
       diff: true
   vars:
     backend: "127.0.0.1:80"
-""" % {"tmp": tmp_path, "dest": dest, "owner": ", owner: %s" % owner if owner else ""}
+""" % {"tmp": tmp_path, "dest": dest, "owner": ", owner: %s" % owner if owner else "",
+       "rule": "unspecified-connect-address"}
     rc, results = playbook(tmp_path, bare_env, tasks)
     assert rc == 0, results
     assert results[0]["changed"] and results[0]["findings"] == []
@@ -106,7 +119,10 @@ def test_a_good_template_is_copied_with_its_attributes_then_unchanged(tmp_path, 
     if owner:
         assert results[1]["owner"] == owner and results[2]["owner"] == owner
     assert dest.read_text() == INCIDENT.replace("{{ backend }}", "127.0.0.1:80")
-    diff = results[3]["diff"][0]
+    assert results[3]["changed"] and results[3]["findings"] == []
+    assert results[4]["changed"] and [f["line"] for f in results[4]["findings"]] == [2]
+    assert (tmp_path / "live" / "reported.conf").exists()
+    diff = results[5]["diff"][0]
     assert "127.0.0.1:80" in diff["before"] and "127.0.0.2:80" in diff["after"]
     assert dest.read_text() == INCIDENT.replace("{{ backend }}", "127.0.0.1:80")
 
