@@ -136,7 +136,7 @@ def test_filters_and_tests(tmp_path, ansible_env):
 
 def test_ansible_doc_works_for_every_plugin(ansible_env):
     doc = os.path.join(BIN, "ansible-doc")
-    for kind, names in (("module", ["validate", "config_info", "http_check", "config_transaction",
+    for kind, names in (("module", ["validate", "template", "config_info", "http_check", "config_transaction",
                                     "nginx_reload", "probe_backends", "env_check", "endpoint_audit"]),
                         ("filter", ["parse_listen", "parse_endpoint", "endpoint_problems", "check_config",
                                     "config_diff", "env_problems"]),

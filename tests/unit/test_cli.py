@@ -108,3 +108,40 @@ def test_nginx_t_is_merged(tmp_path, nginx):
     assert code == 1
     assert [(f["rule"], f["line"]) for f in data["findings"]] == [("nginx-test", 3)]
     assert data["nginx_test"][0]["rc"] == 1
+
+
+def test_as_names_the_dest_not_the_temporary_file_and_repeats_findings_on_stderr(tmp_path, monkeypatch):
+    source = tmp_path / "source"  # what validate: %s hands over: Ansible's temporary copy
+    monkeypatch.chdir("/")  # where a module may run validate: from; DEST is still named as given
+    source.write_text("upstream app {\n    server 0:80;\n}\n")
+    code, out, err = run("check", "--as", "/etc/nginx/conf.d/app.conf", str(source))
+    assert code == 1
+    assert "/etc/nginx/conf.d/app.conf:2: error[unspecified-connect-address]" in out
+    assert "/etc/nginx/conf.d/app.conf:2: error[unspecified-connect-address]" in err
+    assert str(source) not in out + err
+    source.write_text("upstream app {\n    server 127.0.0.1:80;\n}\n")
+    code, out, err = run("check", "--as", "/etc/nginx/conf.d/app.conf", str(source))
+    assert code == 0 and err == ""
+
+
+def test_as_reads_relative_includes_beside_dest_under_root(tmp_path):
+    snippets = tmp_path / "repo" / "etc" / "nginx" / "snippets"
+    snippets.mkdir(parents=True)
+    (snippets / "backend.conf").write_text("upstream app { server 0:81; }\n")
+    source = tmp_path / "source"
+    source.write_text("events {}\nhttp {\n    include snippets/backend.conf;\n}\n")
+    code, out, err = run("check", "--root", str(tmp_path / "repo"), "--as", "/etc/nginx/nginx.conf", str(source))
+    assert code == 1, err
+    assert "/etc/nginx/snippets/backend.conf:1: error[unspecified-connect-address]" in out
+    code, out, _err = run("check", "--as", "/etc/nginx/nginx.conf", str(source))  # not under a root: the host's
+    assert "include" in out and "/etc/nginx/snippets/backend.conf" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["--as", "conf.d/app.conf", "SOURCE"], ["--as", "/etc/nginx/a.conf", "SOURCE", "SOURCE"],
+    ["--as", "/etc/nginx/a.conf", "-"], ["--as", "/etc/nginx/a.conf", "--dump", "SOURCE"]])
+def test_as_refuses_what_it_cannot_place(tmp_path, argv):
+    source = tmp_path / "source"
+    source.write_text("server { listen 80; }\n")
+    code, out, err = run("check", *[str(source) if arg == "SOURCE" else arg for arg in argv])
+    assert code == 2 and out == "" and "--as DEST names one file PATH" in err

@@ -66,6 +66,10 @@ def build_parser():
                        help="nginx's -p, for --nginx-t; relative includes start at the main file's folder "
                             "whatever it says, as nginx's do (for standard input, which has no folder: where "
                             "they start; default: here)")
+    check.add_argument("--as", dest="as_path", metavar="DEST",
+                       help="check the one PATH as though it were at DEST (an nginx path such as "
+                            "/etc/nginx/conf.d/app.conf, read under --root if given): findings name DEST and "
+                            "are also written to standard error, for validate: in ansible.builtin.template")
     check.add_argument("--nginx-version", metavar="X.Y.Z",
                        help="the nginx that will run the configuration, for version-dependent advice "
                             "(default: ask the installed nginx -v, if there is one)")
@@ -138,6 +142,12 @@ def _template_variables(args):
 
 def _source(path, args, variables):
     """The Source a PATH argument stands for, whichever kind of input it is."""
+    if args.as_path:
+        # The file stands at DEST for nginx: relative includes start beside DEST, under --root if given.
+        dest = os.path.normpath(args.as_path)
+        mapping = {"/": os.path.realpath(args.root)} if args.root else {}
+        mapping[dest] = os.path.abspath(path)
+        return source.Source.file(dest, mapping=mapping, context=args.context, prefix=args.prefix)
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
     return source.Source.for_path(path, dump=args.dump, variables=variables, name_filter=args.env_filter,
                                   root=args.root, context=args.context, prefix=args.prefix, stdin=stdin)
@@ -155,6 +165,11 @@ def cmd_check(args, out, err):
         return EXIT_USAGE
     if args.nginx_test and engine.find_nginx(args.nginx_binary) is None:
         err.write("nginx-preflight: error: --nginx-t: nginx binary %r not found\n" % args.nginx_binary)
+        return EXIT_USAGE
+    if args.as_path and (len(args.paths) != 1 or args.paths == ["-"] or args.dump or variables is not None
+                         or args.nginx_test or not os.path.isabs(args.as_path)):
+        err.write("nginx-preflight: error: --as DEST names one file PATH (not -, --dump, --env or --nginx-t) by "
+                  "an absolute DEST\n")
         return EXIT_USAGE
     if args.paths.count("-") > 1:
         err.write("nginx-preflight: error: standard input (-) can be read only once\n")
@@ -181,7 +196,11 @@ def cmd_check(args, out, err):
         reports.append((described.name, result))
     color = args.color == "always" or (args.color == "auto" and out.isatty() and "NO_COLOR" not in os.environ)
     if reports:
-        out.write(report.render(reports, args.format, color))
+        # --as DEST names DEST as given, wherever validate: runs the command from.
+        out.write(report.render(reports, args.format, color, relative=not args.as_path))
+        if args.as_path and reports[0][1].findings:
+            # Ansible's validate: failure ("failed to validate") shows stderr beside stdout.
+            err.write(report.render(reports, "text", relative=False))
     failing = any(result.failing(args.fail_on) for _path, result in reports)
     return EXIT_USAGE if unreadable else EXIT_FINDINGS if failing else EXIT_OK
 

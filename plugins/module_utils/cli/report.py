@@ -21,15 +21,15 @@ _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 SRCROOT = "%SRCROOT%"
 
 
-def render(reports, fmt="text", color=False):
-    """Render a list of (path, Report) pairs."""
+def render(reports, fmt="text", color=False, relative=True):
+    """Render a list of (path, Report) pairs; ``relative``: text names files below here relatively."""
     if fmt == "json":
         return render_json(reports)
     if fmt == "sarif":
         return render_sarif(reports)
     if fmt == "github":
         return render_github(reports)
-    return render_text(reports, color)
+    return render_text(reports, color, relative)
 
 
 def _all_findings(reports):
@@ -46,13 +46,14 @@ def _all_notes(reports):
             yield report, note
 
 
-def render_text(reports, color=False):
+def render_text(reports, color=False, relative=True):
     paint = _painter(color)
+    name = _rel if relative else (lambda path: path or "<unknown>")
     out = []
     total = {"error": 0, "warning": 0, "info": 0}
     for report, finding in _all_findings(reports):
         total[finding.severity] += 1
-        where = "%s:%s" % (_rel(finding.file), finding.line) if finding.line else _rel(finding.file)
+        where = "%s:%s" % (name(finding.file), finding.line) if finding.line else name(finding.file)
         label = paint(finding.severity, finding.severity)
         out.append("%s: %s[%s] %s" % (where, label, finding.rule, finding.message))
         if finding.context:
@@ -62,7 +63,7 @@ def render_text(reports, color=False):
             out.append("  = help: %s" % finding.hint)
         out.append("")
     for _report, note in _all_notes(reports):
-        where = "%s:%s" % (_rel(note["file"]), note["line"]) if note["line"] else _rel(note["file"])
+        where = "%s:%s" % (name(note["file"]), note["line"]) if note["line"] else name(note["file"])
         out.append("%s: %s %s" % (where, paint("note:", "info"), note["message"]))
         out.append("")
     files = sum(len(result.files) for _path, result in reports)
