@@ -146,6 +146,13 @@ def render(lines, results):
 
 @pytest.mark.parametrize("page", pages(), ids=page_ids())
 def test_every_block_has_a_known_format(page):
+    inside = set()
+    for block in blocks(page):
+        inside.update(range(block.first, block.first + len(block.lines) + 2))
+    with open(page, encoding="utf-8") as handle:
+        for number, line in enumerate(handle.read().split("\n"), 1):
+            assert number in inside or not line.startswith("$ "), (
+                "%s:%d: a '$ ' command outside a console block is never run" % (os.path.relpath(page, ROOT), number))
     for block in blocks(page):
         assert block.lang in KNOWN, "%s: a ``` block must be one of %s, not %r (see tests/unit/test_guide.py)" % (
             block.where(-1), ", ".join(KNOWN), block.lang)
@@ -179,7 +186,7 @@ def test_every_command_shows_its_real_output(page):
             with open(page, "w", encoding="utf-8") as handle:
                 handle.write("\n".join(rewritten))
         return
-    assert not failures, "\n\n".join(failures) + (
+    assert not failures, "\n\n".join(reversed(failures)) + (
         "\n\nIf the new wording is intended: PREFLIGHT_UPDATE_GUIDE=1 pytest tests/unit/test_guide.py")
 
 
@@ -324,6 +331,30 @@ def _check_options(where, given, options, problems):
                     _check_options("%s.%s" % (where, key), item, sub, problems)
 
 
+# Role options whose items are other options: what the role's argument spec says they take.
+def _items_of(role, option):
+    if option in ("gate_health_checks", "monitor_checks"):
+        items = dict(module_options("http_check"))
+        if option == "monitor_checks":
+            items["name"] = {}
+        return items
+    if option == "gate_files":
+        # The spec lists an item's keys in its description, as C(key).
+        description = " ".join(role_options(role)[option]["description"])
+        return {key: {} for key in re.findall(r"C\(([a-z_0-9]+)\)", description)}
+    return None
+
+
+def _check_role_vars(where, role, given, problems):
+    options = role_options(role)
+    _check_options(where, given, options, problems)
+    for option, value in given.items():
+        items = _items_of(role, option)
+        for item in value if items is not None and isinstance(value, list) else []:
+            if isinstance(item, dict):
+                _check_options("%s.%s" % (where, option), item, items, problems)
+
+
 def _hook_ids():
     with open(os.path.join(ROOT, ".pre-commit-hooks.yaml"), encoding="utf-8") as handle:
         return {hook["id"] for hook in yaml.safe_load(handle)}
@@ -349,11 +380,11 @@ def yaml_problems(where, data):
                     _check_options("%s: %s" % (where, key), value, options, problems)
         role = node.get("role")
         if isinstance(role, str) and role.startswith("preflight.nginx."):
-            options = role_options(role.split(".", 2)[2])
-            if options is None:
+            name = role.split(".", 2)[2]
+            if role_options(name) is None:
                 problems.append("%s: no role %s in roles/" % (where, role))
             else:
-                _check_options("%s: role %s vars" % (where, role), node.get("vars") or {}, options, problems)
+                _check_role_vars("%s: role %s vars" % (where, role), name, node.get("vars") or {}, problems)
         for listed in node.get("roles") or []:
             if isinstance(listed, str) and listed.startswith("preflight.nginx.") and \
                     role_options(listed.split(".", 2)[2]) is None:
@@ -393,6 +424,13 @@ def test_snippet_checks_catch_wrong_names():
     assert yaml_problems("x", [{"role": "preflight.nginx.gate", "vars": {"gate_file": []}}])
     assert yaml_problems("x", [{"role": "preflight.nginx.gate", "vars": {
         "gate_health_checks": [{"url": "http://127.0.0.1/", "statuses": [200]}]}}])
+    assert yaml_problems("x", [{"role": "preflight.nginx.gate", "vars": {
+        "gate_files": [{"source": "a.j2", "dest": "/etc/nginx/conf.d/a.conf"}]}}])
+    assert yaml_problems("x", [{"role": "preflight.nginx.monitor", "vars": {
+        "monitor_checks": [{"name": "shop", "uri": "http://127.0.0.1/"}]}}])
+    assert yaml_problems("x", [{"role": "preflight.nginx.gate", "vars": {
+        "gate_files": [{"src": "a.j2", "dest": "/etc/nginx/conf.d/a.conf"}],
+        "gate_health_checks": [{"url": "http://127.0.0.1/", "status": [200], "deadline": 5}]}}]) == []
     assert yaml_problems("x", [{"role": "preflight.nginx.gait"}])
     assert yaml_problems("x", {"repos": [{"repo": "https://github.com/preflight-nginx/preflight.nginx",
                                           "hooks": [{"id": "nginx-preflight-all"}]}]})
