@@ -6,7 +6,9 @@ the exercises", is the reader's version of this):
 - ``console``: exercises. Each ``$ nginx-preflight ARGS`` line is followed by its output
   (standard output and standard error, in the order written, as a terminal shows them), then
   ``$ echo $?`` and the exit status. Nothing else may start with ``$ ``. Commands run from the
-  repository root, in-process through ``cli.main`` (the same code the installed command runs).
+  repository root, in-process through ``cli.main`` (the code the installed command runs; one test
+  runs an exercise as ``python -m`` CLI_MODULE too and compares). The local nginx's version is
+  asked as the command does; only listen-http2-deprecated depends on it, and no exercise uses it.
 - ``yaml``: Ansible, pre-commit, ansible-lint or CI snippets. Not run (they need root, a host,
   a running nginx), but parsed, and every ``preflight.nginx`` module, role and option they use
   must exist (modules' DOCUMENTATION with their doc fragments, roles' meta/argument_specs.yml,
@@ -19,7 +21,8 @@ Any other block, a block without a language, a ``$ `` line of another form, or a
 outside a console block fails.
 
 The outputs are compared exactly; nothing varies between runs. When the tool's wording changes
-on purpose, refresh every shown output from the real one with
+on purpose (or an example file was edited), refresh every shown output and file from the real
+ones with
 
     PREFLIGHT_UPDATE_GUIDE=1 pytest tests/unit/test_guide.py
 
@@ -34,6 +37,8 @@ import io
 import os
 import re
 import shlex
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -45,6 +50,7 @@ GUIDE = os.path.join(ROOT, "docs", "guide")
 EXAMPLES = os.path.join(ROOT, "examples", "guide")
 UPDATE = os.environ.get("PREFLIGHT_UPDATE_GUIDE") == "1"
 PROGRAM = "nginx-preflight"
+CLI_MODULE = "ansible_collections.preflight.nginx.plugins.module_utils.cli.main"
 STATUS = "$ echo $?"
 FILE_BLOCKS = ("nginx", "sh", "ini")
 KNOWN = ("console", "yaml", "text") + FILE_BLOCKS
@@ -190,6 +196,17 @@ def test_every_command_shows_its_real_output(page):
         "\n\nIf the new wording is intended: PREFLIGHT_UPDATE_GUIDE=1 pytest tests/unit/test_guide.py")
 
 
+def test_in_process_runs_print_what_the_command_prints():
+    """The exercises run cli.main in-process for speed; the real command prints the same."""
+    exercise = next(e for b in blocks(os.path.join(GUIDE, "01-bind-and-connect.md")) if b.lang == "console"
+                    for e in exercises(b))
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
+    done = subprocess.run([sys.executable, "-m", CLI_MODULE] + exercise.argv, cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.stderr == ""
+    assert (done.returncode, done.stdout) == (exercise.status, "\n".join(exercise.shown) + "\n")
+
+
 def test_every_example_file_is_used_by_a_command():
     used = set()
     for page in pages():
@@ -211,7 +228,10 @@ def test_every_example_file_is_used_by_a_command():
 
 @pytest.mark.parametrize("page", pages(), ids=page_ids())
 def test_shown_files_are_the_example_files(page):
-    for block in blocks(page):
+    with open(page, encoding="utf-8") as handle:
+        text = handle.read().split("\n")
+    rewritten, differ = list(text), []
+    for block in reversed(blocks(page)):
         if block.lang not in FILE_BLOCKS:
             continue
         assert block.lines and block.lines[0].startswith("# file: "), (
@@ -221,8 +241,15 @@ def test_shown_files_are_the_example_files(page):
         assert name.startswith("examples/guide/") and os.path.isfile(path), "%s: no file %s" % (block.where(), name)
         with open(path, encoding="utf-8") as handle:
             content = handle.read()
-        assert "\n".join(block.lines[1:]) + "\n" == content, "%s: the block is not what %s holds" % (
-            block.where(), name)
+        if "\n".join(block.lines[1:]) + "\n" != content:
+            differ.append("%s: the block is not what %s holds" % (block.where(), name))
+            rewritten[block.first + 1:block.first + len(block.lines)] = content[:-1].split("\n")
+    if UPDATE:
+        if rewritten != text:
+            with open(page, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(rewritten))
+        return
+    assert not differ, "\n".join(reversed(differ)) + "\n(PREFLIGHT_UPDATE_GUIDE=1 copies the files into the page)"
 
 
 def _anchors(page):
