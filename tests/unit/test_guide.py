@@ -127,13 +127,18 @@ def exercises(block):
 def run(argv):
     """The CLI as a terminal shows it: stdout and stderr interleaved, from the repository root."""
     buffer = io.StringIO()
-    cwd = os.getcwd()
+    cwd, columns = os.getcwd(), os.environ.get("COLUMNS")
     os.chdir(ROOT)
+    os.environ["COLUMNS"] = "80"  # argparse wraps --help and usage errors to the terminal's width
     try:
         with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
             code = cli.main(list(argv), buffer, buffer)
     finally:
         os.chdir(cwd)
+        if columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = columns
     text = buffer.getvalue()
     return code, text[:-1].split("\n") if text.endswith("\n") else (text.split("\n") if text else [])
 
