@@ -36,6 +36,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.rules import (
     unknown_upstream,
     unspecified_connect_address,
     unused_upstream,
+    upstream_with_port,
 )
 
 _MODULES = [module for name, module in sorted(globals().items()) if hasattr(module, "RULE")]
