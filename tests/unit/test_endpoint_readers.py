@@ -140,6 +140,15 @@ for path in / /health; do
   curl -fsS "http://${BACKEND}${path}"
 done
 """, 5),
+    "shell function called with the address": ("bin/smoke.sh", """\
+#!/bin/sh
+set -eu
+probe() {
+  curl -fsS --max-time 5 "http://$1/health" >/dev/null
+}
+probe 127.0.0.1:9000
+probe 0:80
+""", 7),
     "shell heredoc to ssh": ("bin/remote.sh", """\
 #!/bin/sh
 ssh web1 <<'END'
@@ -305,3 +314,56 @@ def test_field_trial_faults_stay_fixed(tmp_path):
     assert "docs/setup.md" not in " ".join(result.files)
     notes = " ".join(n["message"] for n in result.notes)
     assert "a placeholder to fill in" in notes and "gcomm://: a URI that names no network host" in notes
+
+
+def test_shell_functions_are_followed_into_their_calls(tmp_path):
+    full = layout(tmp_path, "bin/deploy.sh", """\
+#!/bin/bash
+probe() { curl -fsS "http://$1/health"; }
+wait_for() {
+  local url="${1:-http://127.0.0.1:8080}"
+  until curl -fsS "$url/ready" >/dev/null; do sleep 1; done
+}
+fetch() {
+  curl -fsS --retry 3 "$@"
+}
+ping_home() { curl -fsS http://0:81/ping; }
+BACKEND=0:9000
+probe 127.0.0.1:8080 || exit 1
+probe "$BACKEND"
+wait_for
+wait_for http://0:8080 2>&1
+fetch -o /tmp/index.html http://0:80/
+probe "$UPSTREAM"
+ping_home
+ping_home
+""")
+    result = endpoint_scan.scan([full], explain=True)
+    assert errors(result) == [("deploy.sh", 10), ("deploy.sh", 13), ("deploy.sh", 15), ("deploy.sh", 16)]
+    message = {f.line: f.message for f in result.findings}
+    assert message[13].startswith("function probe (defined at line 2): curl http://0:9000/health:")
+    assert message[15].startswith("function wait_for (defined at line 3): curl http://0:8080/ready:")
+    # a literal target in the body is judged once, at its own line, not again at each call
+    assert message[10].startswith("curl http://0:81/ping:")
+    # an argument nobody knows here is not judged, and --explain says so at the call
+    notes = [n for n in result.notes if n["line"] == 17]
+    assert notes and "function probe" in notes[0]["message"] and "$UPSTREAM" in notes[0]["message"]
+
+
+def test_shell_functions_not_followed_where_the_body_is_not_known(tmp_path):
+    full = layout(tmp_path, "bin/two.sh", """\
+#!/bin/sh
+if [ -n "$STAGING" ]; then
+  probe() { curl -fsS "http://$1/health"; }
+else
+  probe() { echo "would probe $1"; }
+fi
+probe 0:8080
+skip_one() {
+  shift
+  curl -fsS "$1"
+}
+skip_one 0:8080 http://127.0.0.1/
+""")
+    result = endpoint_scan.scan([full])
+    assert result.findings == [] and result.errors == []
