@@ -53,6 +53,18 @@ services:
     healthcheck:
       test: ["CMD-SHELL", "wget -qO- ${HEALTH_URL} || exit 1"]
 """, 7),
+    "Compose extends in the same file": ("stack3/compose.yaml", """\
+x-note: the probe is written once, each service says where it goes
+services:
+  probe-base:
+    image: curlimages/curl
+    healthcheck:
+      test: ["CMD-SHELL", "curl -fsS http://$$TARGET/health || exit 1"]
+  web-probe:
+    extends: probe-base
+    environment:
+      TARGET: "0:80"
+""", 6),
     "Dockerfile HEALTHCHECK": ("img/Dockerfile", """\
 FROM nginx:1.25
 ENV APP_HOST=0.0.0.0
@@ -367,3 +379,75 @@ skip_one 0:8080 http://127.0.0.1/
 """)
     result = endpoint_scan.scan([full])
     assert result.findings == [] and result.errors == []
+
+
+def test_compose_extends_another_file(tmp_path):
+    layout(tmp_path, "stack/common.yml", """\
+services:
+  worker-base:
+    image: example/worker
+    environment:
+      RESULTS_URL: http://0:8080/results
+      LOG_LEVEL: info
+    healthcheck:
+      test: ["CMD-SHELL", "curl -fsS http://$$PROBE_TARGET/health || exit 1"]
+      interval: 10s
+  quiet-base:
+    image: example/worker
+    # preflight: ignore[unspecified-connect-address] the sidecar answers on every address
+    command: curl -fsS http://0:7000/
+""")
+    full = layout(tmp_path, "stack/compose.yaml", """\
+services:
+  worker:
+    extends:
+      file: common.yml
+      service: worker-base
+    environment:
+      PROBE_TARGET: "0:9000"
+  fixed:
+    extends: {file: common.yml, service: worker-base}
+    environment:
+      RESULTS_URL: http://results:8080/results
+      PROBE_TARGET: results:9000
+  quiet:
+    extends: {file: common.yml, service: quiet-base}
+  lost:
+    extends: {file: missing.yml, service: base}
+    command: ["curl", "http://127.0.0.1/"]
+""")
+    result = endpoint_scan.scan([full], explain=True)
+    assert result.errors == []
+    # judged as worker's, where the values are written; fixed sets both again and is silent
+    assert errors(result) == [("common.yml", 5), ("common.yml", 8)]
+    by_line = {f.line: f.message for f in result.findings}
+    assert "(service worker extends worker-base in common.yml)" in by_line[5]
+    assert by_line[8].startswith("service worker healthcheck.test (extends worker-base in common.yml): "
+                                 "curl http://0:9000/health:") and "(PROBE_TARGET=0:9000)" in by_line[8]
+    assert [(os.path.basename(f.file), f.line) for f in result.suppressed] == [("common.yml", 13)]
+    notes = [n for n in result.notes if "missing.yml" in n["message"]]
+    assert notes and notes[0]["file"] == full and notes[0]["line"] == 16
+    assert "service lost extends missing.yml, which cannot be read here" in notes[0]["message"]
+
+
+def test_compose_extends_that_cannot_be_followed_is_a_note(tmp_path):
+    layout(tmp_path, "s/broken.yml", "services:\n  base: [unclosed\n")
+    full = layout(tmp_path, "s/compose.yaml", """\
+services:
+  a:
+    extends: {file: broken.yml, service: base}
+  b:
+    extends: nowhere
+  c:
+    extends: d
+    image: x
+  d:
+    extends: c
+    image: x
+""")
+    result = endpoint_scan.scan([full], explain=True)
+    assert result.errors == [] and result.findings == []
+    notes = sorted((n["line"], n["message"]) for n in result.notes)
+    assert "which cannot be read: malformed YAML" in notes[0][1]
+    assert "extends service nowhere, which this file does not define" in notes[1][1]
+    assert any("in a loop" in message for _line, message in notes)
