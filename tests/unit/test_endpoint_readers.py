@@ -451,3 +451,88 @@ services:
     assert "which cannot be read: malformed YAML" in notes[0][1]
     assert "extends service nowhere, which this file does not define" in notes[1][1]
     assert any("in a loop" in message for _line, message in notes)
+
+
+HELM_TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "shop.fullname" . }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: shop
+          image: "{{ .Values.image.repository }}"
+          env:
+            - name: BACKEND_URL
+              value: {{ .Values.backend.url | quote }}
+            - name: PAYMENTS_URL
+              value: "http://{{ .Values.payments.host }}:{{ .Values.payments.port }}"
+            - name: AUDIT_URL
+              value: "http://{{ include "shop.audit" . }}:{{ .Values.audit.port }}"
+            - name: SELF_CHECK_URL
+              value: http://0.0.0.0:{{ .Values.containerPorts.http }}/healthz
+          livenessProbe:
+            exec:
+              command: ["sh", "-c", "curl -fsS {{ .Values.backend.url }}{{ .Values.backend.healthPath }}"]
+"""
+
+
+def helm_chart(tmp_path, values, **overrides):
+    layout(tmp_path, "chart/values.yaml", values)
+    layout(tmp_path, "chart/templates/deployment.yaml", HELM_TEMPLATE)
+    for name, text in overrides.items():
+        layout(tmp_path, "chart/%s.yaml" % name.replace("_", "-"), text)
+    return str(tmp_path / "chart")
+
+
+HELM_VALUES = """\
+image:
+  repository: example/shop
+backend:
+  url: http://backend:8080
+  healthPath: /health
+payments:
+  host: payments
+  port: 9000
+audit:
+  port: 0
+containerPorts:
+  http: 8080
+"""
+
+
+def test_helm_value_overrides_are_judged_where_they_are_written(tmp_path):
+    chart = helm_chart(tmp_path, HELM_VALUES, values_prod="backend:\n  url: http://0:8080\n",
+                       values_eu="payments:\n  host: 0\n", values_staging="backend:\n  healthPath: /ready\n")
+    result = endpoint_scan.scan([chart])
+    assert result.errors == []
+    assert errors(result) == [("values-eu.yaml", 2), ("values-prod.yaml", 2), ("values-prod.yaml", 2)]
+    eu = [f.message for f in result.findings if f.file.endswith("values-eu.yaml")]
+    prod = sorted(f.message for f in result.findings if f.file.endswith("values-prod.yaml"))
+    # values-eu.yaml sets only the host: the port comes from values.yaml, as helm -f merges them
+    assert eu[0].startswith('PAYMENTS_URL: "0" is the unspecified') and eu[0].endswith(
+        "(templates/deployment.yaml:15 sets PAYMENTS_URL from .Values.payments.host, .Values.payments.port)")
+    assert prod[0].startswith('BACKEND_URL: "0" is the unspecified')
+    assert prod[1].startswith("helm template templates/deployment.yaml:22: curl http://0:8080/health:")
+    # the override file alone (a pre-commit run on the changed file) is judged the same way
+    alone = endpoint_scan.scan([os.path.join(chart, "values-prod.yaml")])
+    assert errors(alone) == [("values-prod.yaml", 2), ("values-prod.yaml", 2)]
+
+
+def test_helm_values_yaml_is_judged_even_where_an_override_fixes_it(tmp_path):
+    # helm install without -f deploys values.yaml as it is: its own value is judged there
+    chart = helm_chart(tmp_path, HELM_VALUES.replace("http://backend:8080", "http://0:8080"),
+                       values_prod="backend:\n  url: http://backend.prod:8080\n")
+    result = endpoint_scan.scan([chart])
+    assert errors(result) == [("values.yaml", 4), ("values.yaml", 4)]
+
+
+def test_helm_fixed_values_pass_and_unknown_templates_are_not_judged(tmp_path):
+    chart = helm_chart(tmp_path, HELM_VALUES, values_prod="backend:\n  url: http://backend.prod:8080\n"
+                       "payments:\n  host: payments.prod\n")
+    result = endpoint_scan.scan([chart])
+    # audit.port is 0 but the host is an include helm renders: not known here, not judged;
+    # SELF_CHECK_URL's host is written in the template, not in a values file: not a values finding
+    assert result.findings == [] and result.errors == []
