@@ -376,6 +376,11 @@ skip_one() {
   curl -fsS "$1"
 }
 skip_one 0:8080 http://127.0.0.1/
+with_defaults() {
+  set -- --retry 3 "$@"
+  curl -fsS "$@"
+}
+with_defaults 0:8080 http://127.0.0.1/
 """)
     result = endpoint_scan.scan([full])
     assert result.findings == [] and result.errors == []

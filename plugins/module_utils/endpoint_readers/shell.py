@@ -13,7 +13,7 @@ A function defined in the same text (``probe() { curl "http://$1/health"; }``) i
 followed into each call (``probe 0:8080``): its body is read again with ``$1``,
 ``${1}``, ``"$@"``... replaced by the call's words, and what that changes is judged at
 the call's line. One level only, and no shell semantics beyond that: a call inside a
-body being followed is not followed, a function that ``shift``s is not followed.
+body being followed is not followed, nor a function that ``shift``s or ``set --``s them.
 """
 
 from __future__ import annotations
@@ -163,9 +163,10 @@ def _functions(lines, first_line):
 
 
 def _worth_following(body):
-    """A short body that runs a network tool and reads its arguments (and does not shift them)."""
+    """A short body that runs a network tool and reads its arguments (and does not shift or reset them)."""
     return (body.count("\n") < _MAX_FOLLOWED and _TOOL.search(body) is not None
-            and _POSITIONAL.search(body) is not None and re.search(r"(^|[\s;])shift\b", body) is None)
+            and _POSITIONAL.search(body) is not None
+            and re.search(r"(^|[\s;])(shift\b|set\s+--)", body) is None)
 
 
 def _body_end(lines, index):
