@@ -313,7 +313,8 @@ def _env_file(result, path, source, root, cache):
 
 
 def _other_file(result, path, source, root):
-    """(path as reported, text) of a file another file names (Compose extends), relative to it."""
+    """(path as reported, text) of a file another one leads to, relative to it: a Compose extends
+    file, a chart's templates and values.yaml read for a values file."""
     if not os.path.isabs(path):
         path = os.path.normpath(os.path.join(os.path.dirname(source.path), path))
     real = _under(root, path) if root else path
