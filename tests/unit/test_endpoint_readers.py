@@ -449,13 +449,16 @@ services:
   d:
     extends: c
     image: x
-""")
+""" + "".join("  e%d:\n    extends: e%d\n" % (n, n + 1) for n in range(1, 8)) + "  e8:\n    image: x\n")
     result = endpoint_scan.scan([full], explain=True)
     assert result.errors == [] and result.findings == []
     notes = sorted((n["line"], n["message"]) for n in result.notes)
     assert "which cannot be read: malformed YAML" in notes[0][1]
     assert "extends service nowhere, which this file does not define" in notes[1][1]
     assert any("in a loop" in message for _line, message in notes)
+    deep = [(line, message) for line, message in notes if "extends away" in message]
+    assert deep[0] == (23, "service e6 is more than 5 extends away from service e1: what it inherits is not judged")
+    assert len(deep) == 2  # e1 and e2 reach that far; e3 ends at e8, which extends nothing
 
 
 HELM_TEMPLATE = """\

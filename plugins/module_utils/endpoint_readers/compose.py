@@ -65,10 +65,14 @@ def _layers(source, name, service, services):
     """[_Layer] of a service and the services it extends, the furthest base first, the service last."""
     layers = [_Layer(name, source, service, services)]
     seen = {(source.path, name)}
-    while len(layers) <= _MAX_EXTENDS:
+    while True:
         current = layers[0]
         extends = yamlnodes.get(current.node, "extends")
         if extends is None:
+            return layers
+        if len(layers) > _MAX_EXTENDS:
+            _unfollowed(source, current, yamlnodes.line(extends), "is more than %d extends away from service %s"
+                        % (_MAX_EXTENDS, name))
             return layers
         number = yamlnodes.line(extends)
         if extends.id == "scalar":
@@ -106,10 +110,6 @@ def _layers(source, name, service, services):
         if current.label:
             label = "%s, which %s" % (current.label, label)
         layers.insert(0, _Layer(base_name, other, node, base_services, label))
-    _unfollowed(source, layers[0], yamlnodes.line(layers[0].node), "extends more than %d services deep"
-                % _MAX_EXTENDS)
-    return layers
-    return layers
 
 
 def _unfollowed(source, layer, number, why):
