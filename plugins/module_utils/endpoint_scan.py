@@ -260,7 +260,10 @@ def _read_with(result, reader, real, shown, text, root, env, cache, explain):
     def env_file(path, source):
         return _env_file(result, path, source, root, cache)
 
-    source = base.Source(shown, text, env, root, env_file)
+    def other_file(path, source):
+        return _other_file(result, path, source, root)
+
+    source = base.Source(shown, text, env, root, env_file, other_file)
     try:
         uses = reader.read(source)
     except base.ReadError as exc:
@@ -277,12 +280,15 @@ def _read_with(result, reader, real, shown, text, root, env, cache, explain):
     result.files.append(shown)
     result.kinds[shown] = reader.KIND
     result._real[shown] = real
+    if explain:
+        result.notes.extend(source.notes)
     lines = None
     for use in uses:
         result.uses += 1
         for finding in judge_use(use, result, explain):
             lines = lines if lines is not None else text.splitlines()
-            if _suppressed(finding, lines):
+            # A value inherited from another file (Compose extends) is suppressed where it is written.
+            if _suppressed(finding, lines if finding.file == shown else result.config.source_lines(finding.file) or []):
                 result.suppressed.append(finding)
             else:
                 result.findings.append(finding)
@@ -308,6 +314,20 @@ def _env_file(result, path, source, root, cache):
         result.errors.append({"file": path, "message": "%s%s: %s" % (
             path, ":%d" % exc.line if exc.line else "", exc)})
     return cache[real]
+
+
+def _other_file(result, path, source, root):
+    """(path as reported, text) of a file another one leads to, relative to it: a Compose extends
+    file, a chart's templates and values.yaml read for a values file."""
+    if not os.path.isabs(path):
+        path = os.path.normpath(os.path.join(os.path.dirname(source.path), path))
+    real = _under(root, path) if root else path
+    with open(real, "rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES or b"\0" in data[:8192]:
+        raise base.ReadError("binary or too large to review")
+    result._real.setdefault(path, real)  # for the code frames of findings in it
+    return path, data.decode("utf-8", "replace")
 
 
 def judge_use(use, result=None, explain=False):

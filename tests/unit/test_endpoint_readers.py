@@ -53,6 +53,18 @@ services:
     healthcheck:
       test: ["CMD-SHELL", "wget -qO- ${HEALTH_URL} || exit 1"]
 """, 7),
+    "Compose extends in the same file": ("stack3/compose.yaml", """\
+x-note: the probe is written once, each service says where it goes
+services:
+  probe-base:
+    image: curlimages/curl
+    healthcheck:
+      test: ["CMD-SHELL", "curl -fsS http://$$TARGET/health || exit 1"]
+  web-probe:
+    extends: probe-base
+    environment:
+      TARGET: "0:80"
+""", 6),
     "Dockerfile HEALTHCHECK": ("img/Dockerfile", """\
 FROM nginx:1.25
 ENV APP_HOST=0.0.0.0
@@ -140,6 +152,15 @@ for path in / /health; do
   curl -fsS "http://${BACKEND}${path}"
 done
 """, 5),
+    "shell function called with the address": ("bin/smoke.sh", """\
+#!/bin/sh
+set -eu
+probe() {
+  curl -fsS --max-time 5 "http://$1/health" >/dev/null
+}
+probe 127.0.0.1:9000
+probe 0:80
+""", 7),
     "shell heredoc to ssh": ("bin/remote.sh", """\
 #!/bin/sh
 ssh web1 <<'END'
@@ -305,3 +326,221 @@ def test_field_trial_faults_stay_fixed(tmp_path):
     assert "docs/setup.md" not in " ".join(result.files)
     notes = " ".join(n["message"] for n in result.notes)
     assert "a placeholder to fill in" in notes and "gcomm://: a URI that names no network host" in notes
+
+
+def test_shell_functions_are_followed_into_their_calls(tmp_path):
+    full = layout(tmp_path, "bin/deploy.sh", """\
+#!/bin/bash
+probe() { curl -fsS "http://$1/health"; }
+wait_for() {
+  local url="${1:-http://127.0.0.1:8080}"
+  until curl -fsS "$url/ready" >/dev/null; do sleep 1; done
+}
+fetch() {
+  curl -fsS --retry 3 "$@"
+}
+ping_home() { curl -fsS http://0:81/ping; }
+BACKEND=0:9000
+probe 127.0.0.1:8080 || exit 1
+probe "$BACKEND"
+wait_for
+wait_for http://0:8080 2>&1
+fetch -o /tmp/index.html http://0:80/
+probe "$UPSTREAM"
+ping_home
+ping_home
+""")
+    result = endpoint_scan.scan([full], explain=True)
+    assert errors(result) == [("deploy.sh", 10), ("deploy.sh", 13), ("deploy.sh", 15), ("deploy.sh", 16)]
+    message = {f.line: f.message for f in result.findings}
+    assert message[13].startswith("function probe (defined at line 2): curl http://0:9000/health:")
+    assert message[15].startswith("function wait_for (defined at line 3): curl http://0:8080/ready:")
+    # a literal target in the body is judged once, at its own line, not again at each call
+    assert message[10].startswith("curl http://0:81/ping:")
+    # an argument nobody knows here is not judged, and --explain says so at the call
+    notes = [n for n in result.notes if n["line"] == 17]
+    assert notes and "function probe" in notes[0]["message"] and "$UPSTREAM" in notes[0]["message"]
+
+
+def test_shell_functions_not_followed_where_the_body_is_not_known(tmp_path):
+    full = layout(tmp_path, "bin/two.sh", """\
+#!/bin/sh
+if [ -n "$STAGING" ]; then
+  probe() { curl -fsS "http://$1/health"; }
+else
+  probe() { echo "would probe $1"; }
+fi
+probe 0:8080
+skip_one() {
+  shift
+  curl -fsS "$1"
+}
+skip_one 0:8080 http://127.0.0.1/
+with_defaults() {
+  set -- --retry 3 "$@"
+  curl -fsS "$@"
+}
+with_defaults 0:8080 http://127.0.0.1/
+""")
+    result = endpoint_scan.scan([full])
+    assert result.findings == [] and result.errors == []
+
+
+def test_compose_extends_another_file(tmp_path):
+    layout(tmp_path, "stack/common.yml", """\
+services:
+  worker-base:
+    image: example/worker
+    environment:
+      RESULTS_URL: http://0:8080/results
+      LOG_LEVEL: info
+    healthcheck:
+      test: ["CMD-SHELL", "curl -fsS http://$$PROBE_TARGET/health || exit 1"]
+      interval: 10s
+  quiet-base:
+    image: example/worker
+    # preflight: ignore[unspecified-connect-address] the sidecar answers on every address
+    command: curl -fsS http://0:7000/
+""")
+    full = layout(tmp_path, "stack/compose.yaml", """\
+services:
+  worker:
+    extends:
+      file: common.yml
+      service: worker-base
+    environment:
+      PROBE_TARGET: "0:9000"
+  fixed:
+    extends: {file: common.yml, service: worker-base}
+    environment:
+      RESULTS_URL: http://results:8080/results
+      PROBE_TARGET: results:9000
+  quiet:
+    extends: {file: common.yml, service: quiet-base}
+  lost:
+    extends: {file: missing.yml, service: base}
+    command: ["curl", "http://127.0.0.1/"]
+""")
+    result = endpoint_scan.scan([full], explain=True)
+    assert result.errors == []
+    # judged as worker's, where the values are written; fixed sets both again and is silent
+    assert errors(result) == [("common.yml", 5), ("common.yml", 8)]
+    by_line = {f.line: f.message for f in result.findings}
+    assert "(service worker extends worker-base in common.yml)" in by_line[5]
+    assert by_line[8].startswith("service worker healthcheck.test (extends worker-base in common.yml): "
+                                 "curl http://0:9000/health:") and "(PROBE_TARGET=0:9000)" in by_line[8]
+    assert [(os.path.basename(f.file), f.line) for f in result.suppressed] == [("common.yml", 13)]
+    notes = [n for n in result.notes if "missing.yml" in n["message"]]
+    assert notes and notes[0]["file"] == full and notes[0]["line"] == 16
+    assert "service lost extends missing.yml, which cannot be read here" in notes[0]["message"]
+
+
+def test_compose_extends_that_cannot_be_followed_is_a_note(tmp_path):
+    layout(tmp_path, "s/broken.yml", "services:\n  base: [unclosed\n")
+    full = layout(tmp_path, "s/compose.yaml", """\
+services:
+  a:
+    extends: {file: broken.yml, service: base}
+  b:
+    extends: nowhere
+  c:
+    extends: d
+    image: x
+  d:
+    extends: c
+    image: x
+""" + "".join("  e%d:\n    extends: e%d\n" % (n, n + 1) for n in range(1, 8)) + "  e8:\n    image: x\n")
+    result = endpoint_scan.scan([full], explain=True)
+    assert result.errors == [] and result.findings == []
+    notes = sorted((n["line"], n["message"]) for n in result.notes)
+    assert "which cannot be read: malformed YAML" in notes[0][1]
+    assert "extends service nowhere, which this file does not define" in notes[1][1]
+    assert any("in a loop" in message for _line, message in notes)
+    deep = [(line, message) for line, message in notes if "extends away" in message]
+    assert deep[0] == (23, "service e6 is more than 5 extends away from service e1: what it inherits is not judged")
+    assert len(deep) == 2  # e1 and e2 reach that far; e3 ends at e8, which extends nothing
+
+
+HELM_TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "shop.fullname" . }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: shop
+          image: "{{ .Values.image.repository }}"
+          env:
+            - name: BACKEND_URL
+              value: {{ .Values.backend.url | quote }}
+            - name: PAYMENTS_URL
+              value: "http://{{ .Values.payments.host }}:{{ .Values.payments.port }}"
+            - name: AUDIT_URL
+              value: "http://{{ include "shop.audit" . }}:{{ .Values.audit.port }}"
+            - name: SELF_CHECK_URL
+              value: http://0.0.0.0:{{ .Values.containerPorts.http }}/healthz
+          livenessProbe:
+            exec:
+              command: ["sh", "-c", "curl -fsS {{ .Values.backend.url }}{{ .Values.backend.healthPath }}"]
+"""
+
+
+def helm_chart(tmp_path, values, **overrides):
+    layout(tmp_path, "chart/values.yaml", values)
+    layout(tmp_path, "chart/templates/deployment.yaml", HELM_TEMPLATE)
+    for name, text in overrides.items():
+        layout(tmp_path, "chart/%s.yaml" % name.replace("_", "-"), text)
+    return str(tmp_path / "chart")
+
+
+HELM_VALUES = """\
+image:
+  repository: example/shop
+backend:
+  url: http://backend:8080
+  healthPath: /health
+payments:
+  host: payments
+  port: 9000
+audit:
+  port: 0
+containerPorts:
+  http: 8080
+"""
+
+
+def test_helm_value_overrides_are_judged_where_they_are_written(tmp_path):
+    chart = helm_chart(tmp_path, HELM_VALUES, values_prod="backend:\n  url: http://0:8080\n",
+                       values_eu="payments:\n  host: 0\n", values_staging="backend:\n  healthPath: /ready\n")
+    result = endpoint_scan.scan([chart])
+    assert result.errors == []
+    assert errors(result) == [("values-eu.yaml", 2), ("values-prod.yaml", 2), ("values-prod.yaml", 2)]
+    eu = [f.message for f in result.findings if f.file.endswith("values-eu.yaml")]
+    prod = sorted(f.message for f in result.findings if f.file.endswith("values-prod.yaml"))
+    # values-eu.yaml sets only the host: the port comes from values.yaml, as helm -f merges them
+    assert eu[0].startswith('PAYMENTS_URL: "0" is the unspecified') and eu[0].endswith(
+        "(templates/deployment.yaml:15 sets PAYMENTS_URL from .Values.payments.host, .Values.payments.port)")
+    assert prod[0].startswith('BACKEND_URL: "0" is the unspecified')
+    assert prod[1].startswith("helm template templates/deployment.yaml:22: curl http://0:8080/health:")
+    # the override file alone (a pre-commit run on the changed file) is judged the same way
+    alone = endpoint_scan.scan([os.path.join(chart, "values-prod.yaml")])
+    assert errors(alone) == [("values-prod.yaml", 2), ("values-prod.yaml", 2)]
+
+
+def test_helm_values_yaml_is_judged_even_where_an_override_fixes_it(tmp_path):
+    # helm install without -f deploys values.yaml as it is: its own value is judged there
+    chart = helm_chart(tmp_path, HELM_VALUES.replace("http://backend:8080", "http://0:8080"),
+                       values_prod="backend:\n  url: http://backend.prod:8080\n")
+    result = endpoint_scan.scan([chart])
+    assert errors(result) == [("values.yaml", 4), ("values.yaml", 4)]
+
+
+def test_helm_fixed_values_pass_and_unknown_templates_are_not_judged(tmp_path):
+    chart = helm_chart(tmp_path, HELM_VALUES, values_prod="backend:\n  url: http://backend.prod:8080\n"
+                       "payments:\n  host: payments.prod\n")
+    result = endpoint_scan.scan([chart])
+    # audit.port is 0 but the host is an include helm renders: not known here, not judged;
+    # SELF_CHECK_URL's host is written in the template, not in a values file: not a values finding
+    assert result.findings == [] and result.errors == []

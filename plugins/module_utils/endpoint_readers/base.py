@@ -22,12 +22,14 @@ class ReadError(Exception):
 class Source:
     """One file to read: its path (as reported), its text, the variables known from outside it."""
 
-    def __init__(self, path, text, variables=None, root=None, env_file_reader=None):
+    def __init__(self, path, text, variables=None, root=None, env_file_reader=None, file_reader=None):
         self.path = path
         self.text = text
         self.variables = dict(variables or {})
         self.root = root
         self._env_file_reader = env_file_reader
+        self._file_reader = file_reader
+        self.notes = []  # [{"file", "line", "message"}]: what the reader could not follow, and why
 
     @property
     def name(self):
@@ -38,6 +40,19 @@ class Source:
         if self._env_file_reader is None:
             return None
         return self._env_file_reader(path, self)
+
+    def other(self, path):
+        """The Source of a file this one names (relative to it): a Compose ``extends`` file.
+
+        Raises OSError (missing, unreadable, or no files can be read here) or ReadError (binary, too large).
+        """
+        if self._file_reader is None:
+            raise OSError("only this file's text is known here")
+        shown, text = self._file_reader(path, self)
+        return Source(shown, text, self.variables, self.root, self._env_file_reader, self._file_reader)
+
+    def note(self, line, message):
+        self.notes.append({"file": self.path, "line": line, "message": message})
 
 
 class Use:

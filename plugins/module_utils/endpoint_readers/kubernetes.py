@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.preflight.nginx.plugins.module_utils.endpoint_readers import yamlnodes
+from ansible_collections.preflight.nginx.plugins.module_utils.endpoint_readers import helm, yamlnodes
 
 KIND = "kubernetes"
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
@@ -39,8 +39,11 @@ def is_helm_values(path):
 
 def read(source):
     uses = []
-    for document in yamlnodes.load(source):
+    documents = yamlnodes.load(source)
+    for document in documents:
         uses.extend(_walk(source, document, dict(source.variables), ""))
+    if documents and is_helm_values(source.path):
+        uses.extend(helm.values_uses(source, documents[0]))
     return uses
 
 

@@ -105,15 +105,30 @@ def argv_uses(source, nodes, variables, where):
     return uses
 
 
-def env_uses(source, node, variables, feeds):
+def env_uses(source, node, variables, feeds, skip=(), via=""):
     """Endpoint-named variables of an env list ([{name, value}], ["K=V"]) or mapping ({K: V}).
 
-    ``variables`` is updated with every value, so the commands below can follow them.
+    ``variables`` is updated with every value, so the commands below can follow them. Keys in
+    ``skip`` are left out (set again by the service that extends this one).
     """
     uses = []
+    for key, value, number in env_pairs(node):
+        if key in skip:
+            continue
+        expanded = base.expand_variables(value, variables)
+        variables[key] = expanded
+        use = base.variable_use(source, number, key, expanded, "%s %s" % (feeds, key))
+        if use is not None:
+            use.via = via
+            uses.append(use)
+    return uses
+
+
+def env_pairs(node):
+    """(key, value, line) of an env list or mapping."""
     pairs = []
     if node is None:
-        return uses
+        return pairs
     if node.id == "mapping":
         for key, value in items(node):
             if value.id == "mapping":
@@ -129,10 +144,4 @@ def env_uses(source, node, variables, feeds):
                 name, value = scalar(get(item, "name")), get(item, "value")
                 if name and value is not None and value.id == "scalar":
                     pairs.append((name, value.value, line(value)))
-    for key, value, number in pairs:
-        expanded = base.expand_variables(value, variables)
-        variables[key] = expanded
-        use = base.variable_use(source, number, key, expanded, "%s %s" % (feeds, key))
-        if use is not None:
-            uses.append(use)
-    return uses
+    return pairs
