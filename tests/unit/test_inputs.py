@@ -397,8 +397,8 @@ def test_the_gate_judges_include_globs_from_the_config_folder_not_the_prefix(tmp
                                config=str(etc / "nginx.conf"), prefix=str(prefix), nginx_test=False,
                                probe_backends="none", backup_dir=str(tmp_path / "backups"))
     with pytest.raises(deploy.Stopped, match=r"the include conf\.d/\.\[!\.\]\* .* matches the hidden names"):
-        deploy._refuse_globs_matching_stages(settings, {str(etc / "conf.d" / "shop.conf")},
-                                            deploy._live_config(settings))
+        live = deploy._live_config(settings)
+        deploy._refuse_globs_matching_stages(settings, {str(etc / "conf.d" / "shop.conf")}, live)
 
 
 # --- Docker templates with their environment -------------------------------------------------------
