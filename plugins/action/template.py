@@ -147,8 +147,8 @@ class ActionModule(ActionBase):
             args["src"], dest, len(failing), "" if len(failing) == 1 else "s", fail_on)]
         for finding in failing:
             if "template_line" in finding:
-                where = "%s (template line %d)" % (finding["message"], finding["template_line"])
-                finding = dict(finding, message=where)
+                message = "%s (template line %d)" % (finding["message"], finding["template_line"])
+                finding = dict(finding, message=message)
             lines.append(one_line(finding, hint=True))
         return dict(self._checked, failed=True, changed=False, msg="\n".join(lines), dest=dest,
                     src=str(args["src"]))
