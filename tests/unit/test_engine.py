@@ -324,6 +324,10 @@ _PASS = "proxy_pass http://127.0.0.1:8080"
     # ...and a "^~" prefix covering the known start keeps every regex out.
     (["location ~ ^/remote/(.*)$ { %s/app/$1; }" % _PASS, "location ^~ /app/ { root /srv; }",
       "location ~ \\.php$ { %s; }" % _PASS], [7]),
+    # "^~" /app/ is the longest prefix unless the rest of the URI reaches /app/longer/: both can take it.
+    (["location ^~ /app/ { %s; }" % _PASS, "location /app/longer/ { root /srv; }",
+      "location ~ ^/app/ { fastcgi_pass 127.0.0.1:9000; }", "location ~ ^/remote/(.*)$ { %s/app/$1; }" % _PASS],
+     [5, 8]),
     # A location nested in the one it lands in (or an if in it) proxying back is a loop.
     (["location /x/ { %s/app/a; }" % _PASS, "location /app/ { location ~ /a$ { %s; } }" % _PASS], [5, 6]),
     # A rewrite changes the URI again: cannot be told.

@@ -29,7 +29,7 @@ def _reaches(listen, target):
 
 
 def _own_listen(target):
-    """The listen of its own server that ``target`` connects to, or None."""
+    """(member, listen): the address ``target`` connects to that is its own server's socket, or None."""
     members = [target.endpoint]
     if target.upstream is not None:
         members = [endpoint for directive, endpoint in target.upstream.servers]
@@ -41,12 +41,15 @@ def _own_listen(target):
 
 
 def check(model):
-    hops = [(target, found) for target in model.passes
-            if target.server is not None and not target.sets_host_header
-            for found in [_own_listen(target)] if found is not None]
-    looping = {id(target.directive) for target, found in hops}
+    hops = []  # every pass that sends requests back to its own server
+    for target in model.passes:
+        if target.server is not None and not target.sets_host_header:
+            found = _own_listen(target)
+            if found is not None:
+                hops.append((target, found))
+    sends_back = {id(target.directive) for target, found in hops}
     for target, (member, listen) in hops:
-        if _lands_in_a_loop(model, target, looping):
+        if _lands_in_a_loop(model, target, sends_back):
             yield (target.directive,
                    "%s sends requests to %s, which is this server's own listen socket (%s): a proxy loop"
                    % (target.directive.name, member.display, listen.endpoint.display),
@@ -56,7 +59,7 @@ def check(model):
 
 # --- where the request sent back lands -----------------------------------------------
 
-def _lands_in_a_loop(model, target, looping):
+def _lands_in_a_loop(model, target, sends_back):
     """Whether the request sent back to this server reaches a location that sends it back again.
 
     A proxy_pass with a URI part replaces the request's URI, so nginx picks the location anew
@@ -79,7 +82,7 @@ def _lands_in_a_loop(model, target, looping):
         complete = False
     if not complete and "/" not in known[1:]:
         return True  # the first path segment is not known: any location may get it
-    return any(_proxies_back(candidate, looping)
+    return any(_proxies_back(candidate, sends_back)
                for candidate in _candidates(target.server.directive, known, complete))
 
 
@@ -101,12 +104,12 @@ def _static_part(uri):
     return path, not dollar or bool(query)
 
 
-def _proxies_back(location, looping):
+def _proxies_back(location, sends_back):
     """The location, or anything nested in it (an if, a nested location), sends requests back."""
     stack = [location]
     while stack:
         directive = stack.pop()
-        if id(directive) in looping:
+        if id(directive) in sends_back:
             return True
         stack.extend(directive.block or ())
     return False
@@ -165,9 +168,10 @@ def _candidates(block, known, complete):
         if matches is not False:
             found.append(location)
         if matches is True:
-            # The first regex that matches wins over the longest prefix, unless that prefix's
-            # nested locations (searched first) may take the request.
-            if longest is not None and not nested:
+            # The first regex that matches wins over the longest prefix, unless that prefix is
+            # "^~" (then a longer prefix may have let the regexes in) or its nested locations,
+            # searched first, may take the request.
+            if longest is not None and not (longest[1] or nested):
                 found.remove(longest[2])
             return found
     return found
