@@ -97,11 +97,10 @@ def _enclosing_blocks(directive):
 
 def _static_part(uri):
     """(the URI nginx will match, or its known beginning; whether it is the whole URI)."""
-    text, dollar, _ = uri.partition("$")
-    path, query, _ = text.partition("?")
+    static = uri.split("$", 1)[0]
+    path = static.split("?", 1)[0]
     # The receiving nginx decodes %XX and merges slashes before it matches locations.
-    path = re.sub(r"/{2,}", "/", unquote(path))
-    return path, not dollar or bool(query)
+    return re.sub(r"/{2,}", "/", unquote(path)), static == uri or "?" in static
 
 
 def _proxies_back(location, sends_back):
