@@ -213,7 +213,7 @@ def _port_problem(ep, text, directive):
 # --- hosts -------------------------------------------------------------------
 
 def _judge_host(ep, host, directive):
-    """Fill kind/address of ``ep`` from a host written without brackets."""
+    """Fill kind/address of ``ep`` from a host written without brackets (and so without a colon)."""
     ep.host = host
     if "$" in host:
         ep.kind = "variable"
@@ -222,11 +222,6 @@ def _judge_host(ep, host, directive):
     if host == "":
         ep.add(MALFORMED_ADDRESS, "%s: no host in \"%s\"" % (directive, ep.raw),
                "write the address or host name before the port")
-        return
-    if host.count(":") and _parses_as_ipv6(host):
-        ep.add(MALFORMED_ADDRESS,
-               "%s: IPv6 address \"%s\" must be written in brackets" % (directive, host),
-               "write [%s]" % host)
         return
     if "/" in host or "?" in host:
         ep.add(MALFORMED_ADDRESS, "%s: invalid host \"%s\"" % (directive, host),
@@ -318,62 +313,55 @@ def _unspecified(ep, directive):
            "connect to the backend's real address, or %s for this host" % loop)
 
 
-# --- listen ------------------------------------------------------------------
+# --- host[:port]: the sequence every address shares ------------------------------
 
-def parse_listen(value, protocol="http", directive="listen"):
-    """Parse the address argument of ``listen`` (http, stream or mail)."""
-    ep = Endpoint(raw=value, role=LISTEN)
-    if "$" in value:
-        ep.add(MALFORMED_ADDRESS, "%s: variables are not allowed in \"%s\"" % (directive, value),
-               "listen takes a literal address")
-        return ep
-    if value[:5].lower() == "unix:":
-        return _unix(ep, value[5:], directive)
-    rest = value
-    if value.startswith("["):
-        rest = _judge_bracketed(ep, value, directive)
-        if rest is None:
-            return ep
-        rest = rest[1:] if rest else None
-    elif _is_port_text(value):
-        ep.kind = "wildcard"
-        rest = value
+# What an unbracketed IPv6 address is, where nginx's first-colon rule is not the whole story.
+_BARE_IPV6_ADDRESS = "address"  # resolver reads "::1" as an address
+_BARE_IPV6_REFUSED = "refused"  # a URL must bracket it: say so, not "invalid port"
+
+
+def _host_and_port(ep, text, directive, star=False, bare_ipv6=None):
+    """Judge the host of ``text`` into ``ep``; return what follows its colon (None: no port).
+
+    nginx's order (ngx_parse_inet6_url, ngx_parse_inet_url): "[" starts an IPv6 address that
+    ends at "]"; otherwise the first ":" starts the port, so "::1:8080" is an empty host and a
+    port, never an IPv6 address. ``star``: listen's "*" is every address. ``bare_ipv6``: see
+    above. The caller stops when ``ep`` has a problem or a host taken from a variable.
+    """
+    if text.startswith("["):
+        rest = _judge_bracketed(ep, text, directive)
+        return rest[1:] if rest else None
+    if bare_ipv6 and text.count(":") > 1 and _parses_as_ipv6(text):
+        if bare_ipv6 == _BARE_IPV6_REFUSED:
+            ep.add(MALFORMED_ADDRESS, "%s: IPv6 address \"%s\" must be written in brackets" % (directive, text),
+                   "write [%s] (with :port after the bracket)" % text)
+        else:
+            ep.kind, ep.host, ep.address = "ipv6", text, str(ipaddress.IPv6Address(text))
+        return None
+    host, colon, port_text = text.partition(":")
+    if star and host == "*":
+        ep.kind, ep.host = "wildcard", "*"
     else:
-        host, colon, port_text = value.partition(":")
-        if host == "*":
-            ep.kind = "wildcard"
-            ep.host = "*"
-        else:
-            _judge_host(ep, host, directive)
-        rest = port_text if colon else None
-        if ep.problems:
-            return ep
-    if rest is None:
-        if protocol == "http":
-            ep.port = 80
-        else:
-            ep.add(MISSING_PORT, "%s: no port in \"%s\" (%s listen needs one)"
-                   % (directive, value, protocol), "write address:port")
-    else:
-        ep.port_explicit = True
-        low, dash, high = rest.partition("-")
-        if dash and parse_port(low) and parse_port(high):
-            if int(low) > int(high):
-                ep.add(INVALID_PORT, "%s: port range %s is reversed" % (directive, rest),
-                       "write the smaller port first: %s-%s" % (high, low))
-            ep.port = int(low)
-            ep.port_range = (int(low), int(high))
-        elif parse_port(rest) is None:
-            _port_problem(ep, rest, directive)
-        else:
-            ep.port = parse_port(rest)
-    _numeric_notes(ep, directive, LISTEN)
-    return ep
+        _judge_host(ep, host, directive)
+    return port_text if colon else None
 
 
-def _is_port_text(value):
-    low, dash, high = value.partition("-")
-    return low.isdigit() and (not dash or high.isdigit())
+def _read_port(ep, text, directive):
+    """Set the port written after the colon; False (the problem recorded) when nginx refuses it."""
+    ep.port_explicit = True
+    ep.port = parse_port(text)
+    if ep.port is None:
+        _port_problem(ep, text, directive)
+    return ep.port is not None
+
+
+def _done(ep):
+    """Nothing more to judge: a problem found, or a host nginx only knows at run time."""
+    return bool(ep.problems) or ep.kind == "variable"
+
+
+def _is_unix(text):
+    return text[:5].lower() == "unix:"
 
 
 def _unix(ep, path, directive):
@@ -387,6 +375,51 @@ def _unix(ep, path, directive):
                % (directive, len(path.encode("utf-8", "replace")), UNIX_PATH_MAX),
                "use a shorter path, e.g. under /run")
     return ep
+
+
+# --- listen ------------------------------------------------------------------
+
+def parse_listen(value, protocol="http", directive="listen"):
+    """Parse the address argument of ``listen`` (http, stream or mail)."""
+    ep = Endpoint(raw=value, role=LISTEN)
+    if "$" in value:
+        ep.add(MALFORMED_ADDRESS, "%s: variables are not allowed in \"%s\"" % (directive, value),
+               "listen takes a literal address")
+        return ep
+    if _is_unix(value):
+        return _unix(ep, value[5:], directive)
+    if _is_port_text(value):  # "8080", "8000-8010": a port on every address
+        ep.kind = "wildcard"
+        port_text = value
+    else:
+        port_text = _host_and_port(ep, value, directive, star=True)
+        if _done(ep):
+            return ep
+    if port_text is None:
+        if protocol == "http":
+            ep.port = 80
+        else:
+            ep.add(MISSING_PORT, "%s: no port in \"%s\" (%s listen needs one)"
+                   % (directive, value, protocol), "write address:port")
+    else:
+        low, dash, high = port_text.partition("-")
+        if dash and parse_port(low) and parse_port(high):  # a range: listen alone takes one
+            ep.port_explicit = True
+            if int(low) > int(high):
+                ep.add(INVALID_PORT, "%s: port range %s is reversed" % (directive, port_text),
+                       "write the smaller port first: %s-%s" % (high, low))
+            ep.port = int(low)
+            ep.port_range = (int(low), int(high))
+        else:
+            _read_port(ep, port_text, directive)
+    # A bad port does not hide how the host is read: both are worth fixing.
+    _numeric_notes(ep, directive, LISTEN)
+    return ep
+
+
+def _is_port_text(value):
+    low, dash, high = value.partition("-")
+    return low.isdigit() and (not dash or high.isdigit())
 
 
 # --- connect targets -----------------------------------------------------------
@@ -416,7 +449,7 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
     schemes, required = _PASS_SCHEMES.get(directive, ((), False))
     if directive == "proxy_pass" and protocol == "stream":
         schemes, required = (), False
-    if not required and value[:5].lower() == "unix:":
+    if not required and _is_unix(value):
         # nginx looks for "unix:" before any scheme: "unix:///run/app.sock" is the path "///run/app.sock".
         return _unix(ep, value[5:], directive)
     rest = value
@@ -442,10 +475,10 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
     if value.startswith("$") and not match:
         ep.kind = "variable"
         return ep
-    if rest[:5].lower() == "unix:":
+    if _is_unix(rest):
         path = rest[5:]
         if directive == "proxy_pass" and protocol == "http":
-            path = path.split(":", 1)[0]
+            path = path.split(":", 1)[0]  # unix:/run/app.sock:/uri
         return _unix(ep, path, directive)
     authority = re.split(r"[/?]", rest, maxsplit=1)[0]
     for variable in _URI_VARIABLES:
@@ -459,36 +492,15 @@ def parse_pass(value, directive="proxy_pass", protocol="http"):
                    % (directive, rest), "write host:port")
             return ep
         ep.uri = rest[len(authority):]
-    port_text = None
-    if authority.startswith("["):
-        after = _judge_bracketed(ep, authority, directive)
-        if after is None:
-            return ep
-        port_text = after[1:] if after else None
-    else:
-        host, colon, port_part = authority.partition(":")
-        if "$" in host:
-            ep.kind = "variable"
-            ep.host = host
-            return ep
-        _judge_host(ep, host, directive)
-        if ep.problems:
-            return ep
-        port_text = port_part if colon else None
-    if port_text is not None:
-        if "$" in port_text:
-            # The host is literal; only the port waits for run time. Judge the host.
-            ep.port_explicit = True
-            _numeric_notes(ep, directive, CONNECT)
-            return ep
-        ep.port_explicit = True
-        port = parse_port(port_text)
-        if port is None:
-            _port_problem(ep, port_text, directive)
-            return ep
-        ep.port = port
-    elif ep.scheme in _HTTP_DEFAULT_PORTS:
-        ep.port = _HTTP_DEFAULT_PORTS[ep.scheme]
+    port_text = _host_and_port(ep, authority, directive)
+    if _done(ep):
+        return ep
+    if port_text is None:
+        ep.port = _HTTP_DEFAULT_PORTS.get(ep.scheme)  # the other *_pass have no default port
+    elif "$" in port_text:
+        ep.port_explicit = True  # only the port waits for run time: the literal host is still judged
+    elif not _read_port(ep, port_text, directive):
+        return ep
     _numeric_notes(ep, directive, CONNECT)
     return ep
 
@@ -506,32 +518,19 @@ def parse_upstream_server(value, protocol="http"):
         ep.add(MALFORMED_ADDRESS, "%s: variables are not allowed in \"%s\"" % (directive, value),
                "write a literal host[:port]")
         return ep
-    if value[:5].lower() == "unix:":
+    if _is_unix(value):
         return _unix(ep, value[5:], directive)
-    if value.startswith("["):
-        rest = _judge_bracketed(ep, value, directive)
-        if rest is None:
-            return ep
-        port_text = rest[1:] if rest else None
-    else:
-        host, colon, port_part = value.partition(":")
-        _judge_host(ep, host, directive)
-        if ep.problems:
-            return ep
-        port_text = port_part if colon else None
+    port_text = _host_and_port(ep, value, directive)
+    if _done(ep):
+        return ep
     if port_text is None:
-        if protocol == "http":
-            ep.port = 80
-        else:
+        if protocol != "http":
             ep.add(MISSING_PORT, "%s: no port in \"%s\" (stream upstream servers need one)"
                    % (directive, value), "write host:port")
             return ep
-    else:
-        ep.port_explicit = True
-        ep.port = parse_port(port_text)
-        if ep.port is None:
-            _port_problem(ep, port_text, directive)
-            return ep
+        ep.port = 80
+    elif not _read_port(ep, port_text, directive):
+        return ep
     _numeric_notes(ep, directive, CONNECT)
     return ep
 
@@ -540,27 +539,13 @@ def parse_resolver(value):
     """Parse one address argument of ``resolver`` (default port 53)."""
     ep = Endpoint(raw=value, role=RESOLVER)
     directive = "resolver"
-    if value.startswith("["):
-        rest = _judge_bracketed(ep, value, directive)
-        if rest is None:
-            return ep
-        port_text = rest[1:] if rest else None
-    else:
-        if value.count(":") > 1 and _parses_as_ipv6(value):
-            # resolver is the one directive that takes a bare IPv6 address.
-            ep.kind, ep.host = "ipv6", value
-            ep.address = str(ipaddress.IPv6Address(value))
-            ep.port = 53
-            _numeric_notes(ep, directive, RESOLVER)
-            return ep
-        host, colon, port_part = value.partition(":")
-        _judge_host(ep, host, directive)
-        if ep.problems or ep.kind == "variable":
-            return ep
-        port_text = port_part if colon else None
-    ep.port = 53 if port_text is None else parse_port(port_text)
-    if ep.port is None:
-        _port_problem(ep, port_text, directive)
+    # resolver is the one directive that takes a bare IPv6 address.
+    port_text = _host_and_port(ep, value, directive, bare_ipv6=_BARE_IPV6_ADDRESS)
+    if _done(ep):
+        return ep
+    if port_text is None:
+        ep.port = 53
+    elif not _read_port(ep, port_text, directive):
         return ep
     _numeric_notes(ep, directive, RESOLVER)
     return ep
@@ -590,45 +575,25 @@ def parse_endpoint(value, host_only=False):
     if match:
         ep.scheme = match.group(1).lower()
         rest = text[match.end():]
-        if rest[:5].lower() == "unix:":
+        if _is_unix(rest):
             return _unix(ep, rest[5:].split(":", 1)[0], directive)
-    elif text[:5].lower() == "unix:":
+    elif _is_unix(text):
         return _unix(ep, text[5:], directive)
     elif text.isdigit() and not host_only:
         # A bare number is a port on the local host (e.g. PORT=8080).
         ep.kind = "port"
-        ep.port_explicit = True
-        ep.port = parse_port(text)
-        if ep.port is None:
-            _port_problem(ep, text, directive)
+        _read_port(ep, text, directive)
         return ep
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     ep.uri = rest[len(authority):] or None
     authority = authority.rpartition("@")[2]
-    if authority.startswith("["):
-        after = _judge_bracketed(ep, authority, directive)
-        if after is None:
-            return ep
-        port_text = after[1:] if after else None
-    else:
-        host, colon, port_part = authority.partition(":")
-        if ":" in port_part and _parses_as_ipv6(authority):
-            ep.add(MALFORMED_ADDRESS,
-                   "endpoint: IPv6 address \"%s\" must be written in brackets" % authority,
-                   "write [%s] (with :port after the bracket)" % authority)
-            return ep
-        _judge_host(ep, host, directive)
-        if ep.problems:
-            return ep
-        port_text = port_part if colon else None
-    if port_text is not None:
-        ep.port_explicit = True
-        ep.port = parse_port(port_text)
-        if ep.port is None:
-            _port_problem(ep, port_text, directive)
-            return ep
-    elif ep.scheme:
-        ep.port = _URL_DEFAULT_PORTS.get(ep.scheme)
+    port_text = _host_and_port(ep, authority, directive, bare_ipv6=_BARE_IPV6_REFUSED)
+    if _done(ep):
+        return ep
+    if port_text is None:
+        ep.port = _URL_DEFAULT_PORTS.get(ep.scheme)  # a client's default for the scheme, if it has one
+    elif not _read_port(ep, port_text, directive):
+        return ep
     _numeric_notes(ep, directive, CONNECT)
     return ep
 

@@ -140,3 +140,67 @@ def test_messages_say_what_the_address_means_and_what_to_do():
     assert "127.0.0.1" in problem.hint
     problem = a.parse_listen("127.1:80").problems[0]
     assert "127.0.0.1" in problem.message and problem.hint == "write 127.0.0.1"
+
+
+# The host:port sequence every reader shares, and where each one departs from it, message for message.
+@pytest.mark.parametrize("parse, value, kind, port, problems", [
+    # nginx's first-colon rule: an unbracketed IPv6 address is a host and a bad port...
+    (a.parse_listen, "fe80::1", "name", None,
+     [("invalid-port", 'listen: invalid port ":1" in "fe80::1"', "a port is a decimal number from 1 to 65535")]),
+    (a.parse_upstream_server, "::1", "invalid", None,
+     [("malformed-address", 'upstream server: no host in "::1"', "write the address or host name before the port")]),
+    # ...except for resolver, which reads it whole (port 53 stays the default)...
+    (a.parse_resolver, "::1", "ipv6", 53, []),
+    (a.parse_resolver, "1::2:53", "ipv6", 53, []),
+    (a.parse_resolver, "[::1]", "ipv6", 53, []),
+    # ...and a URL, where the reader says to bracket it.
+    (a.parse_endpoint, "::1", "invalid", None,
+     [("malformed-address", 'endpoint: IPv6 address "::1" must be written in brackets',
+       "write [::1] (with :port after the bracket)")]),
+    (a.parse_listen, "[::1]x", "ipv6", None,
+     [("malformed-address", 'listen: unexpected "x" after "]" in "[::1]x"', "write [addr]:port")]),
+    # "*" is every address for listen only.
+    (a.parse_upstream_server, "*:80", "invalid", None,
+     [("malformed-address", 'upstream server: invalid host name "*"',
+       "a host name has letters, digits, '-' and '.' only")]),
+    # listen reports a bad or missing port and how the host reads, both; a connect target stops at the port.
+    (a.parse_listen, "0:http", "ipv4", None,
+     [("invalid-port", 'listen: invalid port "http" in "0:http"', "a port is a decimal number from 1 to 65535"),
+      ("non-canonical-address", 'listen: "0" is read as 0.0.0.0, every IPv4 address by the system resolver',
+       'write "*:80" or just "80" so the intent is plain')]),
+    (lambda value: a.parse_listen(value, "stream"), "127.1", "ipv4", None,
+     [("missing-port", 'listen: no port in "127.1" (stream listen needs one)', "write address:port"),
+      ("non-canonical-address", 'listen: "127.1" is read as 127.0.0.1 by the system resolver', "write 127.0.0.1")]),
+    (a.parse_upstream_server, "0:http", "ipv4", None,
+     [("invalid-port", 'upstream server: invalid port "http" in "0:http"',
+       "a port is a decimal number from 1 to 65535")]),
+    # A port from a variable: the literal host is still judged.
+    (a.parse_pass, "http://127.1:$port", "ipv4", None,
+     [("non-canonical-address", 'proxy_pass: "127.1" is read as 127.0.0.1 by the system resolver', "write 127.0.0.1")]),
+    # A host from a variable is known at run time only.
+    (a.parse_resolver, "$dns", "variable", None, []),
+    # A bare number outside nginx is a port, or a host when only a host can be meant.
+    (a.parse_endpoint, "0", "port", None,
+     [("invalid-port", 'endpoint: port 0 is out of range in "0" (nginx accepts 1-65535)',
+       "use a port from 1 to 65535")]),
+    (lambda value: a.parse_endpoint(value, host_only=True), "0", "ipv4", None,
+     [("unspecified-connect-address", 'endpoint: "0" is the unspecified address (0.0.0.0); it is not a place a client '
+       "can connect to: Linux silently connects to the local host, other systems refuse",
+       "connect to the backend's real address, or 127.0.0.1 for this host")]),
+])
+def test_each_reader_splits_host_and_port_as_nginx_does(parse, value, kind, port, problems):
+    endpoint = parse(value)
+    assert (endpoint.kind, endpoint.port) == (kind, port)
+    assert [(p.code, p.message, p.hint) for p in endpoint.problems] == problems
+
+
+@pytest.mark.parametrize("parse, written, default", [
+    (a.parse_listen, "127.0.0.1:8080", "127.0.0.1"),
+    (a.parse_upstream_server, "127.0.0.1:8080", "127.0.0.1"),
+    (a.parse_pass, "http://127.0.0.1:8080", "http://127.0.0.1"),
+    (a.parse_resolver, "127.0.0.53:5353", "127.0.0.53"),
+    (a.parse_endpoint, "127.0.0.1:8080", "http://127.0.0.1"),
+])
+def test_port_explicit_says_whether_a_port_was_written(parse, written, default):
+    assert parse(written).port_explicit and not parse(default).port_explicit
+    assert parse(default).port is not None

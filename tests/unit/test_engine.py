@@ -235,3 +235,104 @@ def test_one_edit_apart():
     one = model._one_edit_apart
     assert one("ux", "u") and one("u", "ux") and one("apo", "app") and one("pap", "app")
     assert not one("app", "app") and not one("ab", "xyz") and not one("abcd", "badc")
+
+
+# proxy-loop on a deliberate hop: a pass with a URI part sends a new URI back, and nginx picks the
+# location for it again; only a location that sends it back once more makes a loop.
+_NEXTCLOUD = """events {}
+http {
+    server {
+        listen 443 ssl;
+        server_name cloud.example.com;
+        ssl_certificate /etc/ssl/cloud.pem;
+        ssl_certificate_key /etc/ssl/cloud.key;
+        location ~ ^/remote/(.*)$ {
+            proxy_pass https://127.0.0.1/app/remote.php/$1;
+        }
+        location ~ \\.php(/|$) {
+            fastcgi_pass unix:/run/php/php-fpm.sock;
+        }
+    }
+}
+"""
+
+
+def _loop_lines(text):
+    return [f.line for f in engine.check_text(text).findings if f.rule == "proxy-loop"]
+
+
+def _server(*locations):
+    return ("events {}\nhttp {\n    server {\n        listen 8080;\n"
+            + "".join("        %s\n" % location for location in locations) + "    }\n}\n")
+
+
+def test_a_hop_into_a_location_that_does_not_proxy_is_no_loop():
+    assert _loop_lines(_NEXTCLOUD) == []
+    assert engine.check_text(_NEXTCLOUD).findings == []
+
+
+def test_a_hop_that_lands_back_in_a_proxying_location_is_a_loop_at_its_line():
+    # The same server, but the PHP location proxies to this server too.
+    text = _NEXTCLOUD.replace("fastcgi_pass unix:/run/php/php-fpm.sock;", "proxy_pass https://127.0.0.1;")
+    assert _loop_lines(text) == [9, 12]
+    # A static URI in a prefix location gets the rest of the request's URI appended: /x/a/ + rest is /x/ again.
+    assert _loop_lines(_server("location /x/ { proxy_pass http://127.0.0.1:8080/x/a/; }")) == [5]
+
+
+_PASS = "proxy_pass http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize("locations, expected", [
+    # No URI part: the same URI comes back to the same location.
+    (["location /x/ { %s; }" % _PASS, "location / { root /srv; }"], [5]),
+    # $request_uri (or any variable first): the original URI, or one nobody can tell.
+    (["location /x/ { %s$request_uri; }" % _PASS, "location / { root /srv; }"], [5]),
+    (["location /x/ { %s/$uri; }" % _PASS, "location / { root /srv; }"], [5]),
+    # The first path segment not known: /s$1, or /static + the rest of a prefix location's URI.
+    (["location ~ ^/x/(.*) { %s/s$1; }" % _PASS, "location / { root /srv; }"], [5]),
+    (["location /x/ { %s/static; }" % _PASS, "location /static/ { root /srv; }"], [5]),
+    # Into a prefix location that serves files: no loop.
+    (["location /x/ { %s/static/; }" % _PASS, "location /static/ { root /srv; }"], []),
+    # The longest prefix wins: /x/ is shorter than /x/y/.
+    (["location /x/ { %s/x/y/; }" % _PASS, "location /x/y/ { root /srv; }"], []),
+    (["location /x/y/ { %s/x/z/; }" % _PASS, "location /x/ { %s; }" % _PASS], [5, 6]),
+    # "=" wins over every prefix, for exactly its URI: "= /a" sends exactly /x.
+    (["location = /x { root /srv; }", "location / { %s; }" % _PASS, "location = /a { %s/x; }" % _PASS], [6]),
+    (["location = /x { root /srv; }", "location / { %s; }" % _PASS, "location = /a { %s/x/; }" % _PASS], [6, 7]),
+    # A regex wins over a prefix...
+    (["location ~ \\.php$ { fastcgi_pass 127.0.0.1:9000; }", "location /app/ { %s; }" % _PASS,
+      "location = /a { %s/app/i.php; }" % _PASS], [6]),
+    # ...but not over "^~"...
+    (["location ~ \\.php$ { fastcgi_pass 127.0.0.1:9000; }", "location ^~ /app/ { %s; }" % _PASS,
+      "location = /a { %s/app/i.php; }" % _PASS], [6, 7]),
+    # ...and the first regex in file order wins.
+    (["location ~ ^/app/ { %s; }" % _PASS, "location ~ \\.php$ { fastcgi_pass 127.0.0.1:9000; }",
+      "location = /a { %s/app/i.php; }" % _PASS], [5, 7]),
+    (["location ~ \\.php$ { fastcgi_pass 127.0.0.1:9000; }", "location ~ ^/app/ { %s; }" % _PASS,
+      "location = /a { %s/app/i.php; }" % _PASS], [6]),
+    # "~*" ignores case, "~" does not.
+    (["location ~* \\.PHP$ { fastcgi_pass 127.0.0.1:9000; }", "location / { %s; }" % _PASS,
+      "location = /a { %s/i.php; }" % _PASS], [6]),
+    (["location ~ \\.PHP$ { fastcgi_pass 127.0.0.1:9000; }", "location / { %s; }" % _PASS,
+      "location = /a { %s/i.php; }" % _PASS], [6, 7]),
+    # A variable after a known start: a regex that may match the rest counts as a landing place...
+    (["location ~ ^/remote/(.*)$ { %s/app/$1; }" % _PASS, "location / { root /srv; }",
+      "location ~ \\.php$ { %s; }" % _PASS], [5, 7]),
+    # ...one that matches the known start already takes it...
+    (["location ~ ^/remote/(.*)$ { %s/app/x.php/$1; }" % _PASS, "location ~ \\.php/ { fastcgi_pass 127.0.0.1:9000; }",
+      "location ~ ^/app/ { %s; }" % _PASS], [7]),
+    # ...and a "^~" prefix covering the known start keeps every regex out.
+    (["location ~ ^/remote/(.*)$ { %s/app/$1; }" % _PASS, "location ^~ /app/ { root /srv; }",
+      "location ~ \\.php$ { %s; }" % _PASS], [7]),
+    # "^~" /app/ is the longest prefix unless the rest of the URI reaches /app/longer/: both can take it.
+    (["location ^~ /app/ { %s; }" % _PASS, "location /app/longer/ { root /srv; }",
+      "location ~ ^/app/ { fastcgi_pass 127.0.0.1:9000; }", "location ~ ^/remote/(.*)$ { %s/app/$1; }" % _PASS],
+     [5, 8]),
+    # A location nested in the one it lands in (or an if in it) proxying back is a loop.
+    (["location /x/ { %s/app/a; }" % _PASS, "location /app/ { location ~ /a$ { %s; } }" % _PASS], [5, 6]),
+    # A rewrite changes the URI again: cannot be told.
+    (["rewrite ^/old/(.*)$ /x/$1;", "location /x/ { %s/static/; }" % _PASS, "location /static/ { root /srv; }"], [6]),
+    (["location /x/ { rewrite ^ /y/ break; %s/static/; }" % _PASS, "location /static/ { root /srv; }"], [5]),
+])
+def test_proxy_loop_follows_nginx_location_precedence(locations, expected):
+    assert _loop_lines(_server(*locations)) == expected
