@@ -54,17 +54,9 @@ def write_atomic(path, data, mode=0o600, uid=-1, gid=-1, sync=True):
 
     ``sync=False`` leaves the flush to disk to the caller (sync_to_disk), or to nobody for a
     throwaway copy."""
-    directory = os.path.dirname(path) or "."
-    fd, temp = tempfile.mkstemp(prefix=".preflight-", dir=directory)
+    fd, temp = tempfile.mkstemp(prefix=".preflight-", dir=os.path.dirname(path) or ".")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if sync:
-                os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        if (uid, gid) != (-1, -1):
-            os.chown(temp, uid, gid)
+        _fill(fd, temp, data, mode, uid, gid, sync)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
@@ -77,17 +69,22 @@ def write_new(path, data, mode=0o600, uid=-1, gid=-1, sync=True):
     ``sync=False`` (the caller then flushes a batch at once: sync_to_disk)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if sync:
-                os.fsync(handle.fileno())
-        os.chmod(path, mode)
-        if (uid, gid) != (-1, -1):
-            os.chown(path, uid, gid)
+        _fill(fd, path, data, mode, uid, gid, sync)
     except BaseException:
         os.unlink(path)
         raise
+
+
+def _fill(fd, path, data, mode, uid, gid, sync):
+    """Write ``data`` through ``fd`` (the new file ``path``, still 0600), then give it its mode and owner."""
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        if sync:
+            os.fsync(handle.fileno())
+    os.chmod(path, mode)
+    if (uid, gid) != (-1, -1):
+        os.chown(path, uid, gid)
 
 
 def _libc_syncfs():
