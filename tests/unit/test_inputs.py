@@ -477,9 +477,17 @@ def test_a_snippet_included_twice_gives_one_finding(tmp_path):
     assert code == 1 and places(out) == [("snippet.conf", 1, "unspecified-connect-address")]
 
 
-def test_version():
+def test_version_is_the_collections_and_the_packages():
+    import re
+    import tomllib
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "galaxy.yml")) as handle:
+        galaxy = re.search(r"^version: (\S+)$", handle.read(), re.M).group(1)
+    with open(os.path.join(root, "pyproject.toml"), "rb") as handle:
+        assert tomllib.load(handle)["project"]["version"] == galaxy
     code, out, _err = run_process("--version")
-    assert code == 0 and out.strip() == "nginx-preflight 0.1.0"
+    assert code == 0 and out.strip() == "nginx-preflight %s" % galaxy
 
 
 def test_a_fragment_is_not_judged_on_what_the_rest_of_the_tree_defines(tmp_path):

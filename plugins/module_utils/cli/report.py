@@ -12,7 +12,7 @@ from ansible_collections.preflight.nginx.plugins.module_utils.rules import RULES
 
 FORMATS = ("text", "json", "sarif", "github")
 TOOL_NAME = "nginx-preflight"
-TOOL_VERSION = "0.1.0"
+TOOL_VERSION = "0.2.0"
 # Where each rule's page is (docs/rules/ is generated from the rules themselves).
 REPOSITORY_URL = "https://github.com/preflight-nginx/preflight.nginx"
 RULE_DOCS_URL = REPOSITORY_URL + "/blob/main/docs/rules/%s.md"
