@@ -565,6 +565,9 @@ def _mapped(path, mapping):
     return path
 
 
+_WORD_THEN_BRACE = re.compile(r"[^;{}\s]\s*}")
+
+
 def _ended_by_brace(real):
     """(directive, line) of each directive that a "}" ends instead of ";" (``listen 80 }``).
 
@@ -707,7 +710,8 @@ class _Loader:
                 self.problem(SYNTAX_ERROR, message, path, error.get("line") or 1,
                              "fix the syntax; nginx refuses to load this file")
         reported = {error.get("line") for error in errors}
-        for directive, line in _ended_by_brace(real):
+        # Lexing again costs as much as the parse: only a file where some "}" follows a word can hold one.
+        for directive, line in _ended_by_brace(real) if _WORD_THEN_BRACE.search(text) else ():
             if line not in reported:
                 self.problem(SYNTAX_ERROR, 'directive "%s" is not terminated by ";"' % directive, path, line,
                              "fix the syntax; nginx refuses to load this file")

@@ -336,3 +336,28 @@ _PASS = "proxy_pass http://127.0.0.1:8080"
 ])
 def test_proxy_loop_follows_nginx_location_precedence(locations, expected):
     assert _loop_lines(_server(*locations)) == expected
+
+
+def test_a_file_is_lexed_again_for_brace_ended_directives_only_when_it_may_hold_one(tmp_path, monkeypatch):
+    """The second lex (crossplane checks "listen 80 }" only where it knows the context) doubled the
+    cost of every load; a file where each "}" follows ";", "{" or "}" cannot hold one."""
+    from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
+
+    lexed = []
+    real_lex = nginx_config.crossplane.lex
+
+    def lex(path, *args, **keywords):
+        lexed.append(path)
+        return real_lex(path, *args, **keywords)
+
+    monkeypatch.setattr(nginx_config.crossplane, "lex", lex)
+    write(tmp_path, {"clean.conf": "server {\n    listen 80;\n    location / { return 204; }\n}\n",
+                     "brace.conf": "server {\n    listen 80\n}\n",
+                     "var.conf": "server {\n    listen 81;\n    location / { proxy_pass http://${up}; }  # }\n}\n"})
+    assert found(engine.check(Source.file(str(tmp_path / "clean.conf"), context="auto"))) == []
+    assert [os.path.basename(p) for p in lexed] == []
+    assert found(engine.check(Source.file(str(tmp_path / "brace.conf"), context="auto"))) == [
+        ("syntax-error", "brace.conf", 2)]
+    # A "}" after a word that is not a directive's end (${var}, a comment) costs a lex, and no finding.
+    assert [f for f in found(engine.check(Source.file(str(tmp_path / "var.conf"), context="auto")))
+            if f[0] == "syntax-error"] == []

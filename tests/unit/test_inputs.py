@@ -479,6 +479,7 @@ def test_a_snippet_included_twice_gives_one_finding(tmp_path):
 
 def test_version_is_the_collections_and_the_packages():
     import re
+
     import tomllib
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
