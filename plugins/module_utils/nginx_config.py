@@ -566,6 +566,8 @@ def _mapped(path, mapping):
 
 
 _WORD_THEN_BRACE = re.compile(r"[^;{}\s]\s*}")
+# A Jinja or Go template tag ({{ x }}, {% if %}, {# #}) outside a comment or a quoted string on its line.
+_TEMPLATE_MARKER = re.compile(r"(?m)^[^#\"'\n]*?(\{\{-?|\{%-?|\{#)")
 
 
 def _ended_by_brace(real):
@@ -693,6 +695,16 @@ class _Loader:
         except Exception as exc:  # crossplane raises plain errors on some inputs
             statements = []
             errors = [{"file": real, "line": getattr(exc, "lineno", None), "callback": exc}]
+        marker = _TEMPLATE_MARKER.search(text) if errors else None
+        if marker:
+            # A Jinja or Go template: "{" and "}" are nginx's block marks, so each tag starts a cascade of
+            # wrong messages ("unknown directive {"). One finding, where the template syntax starts.
+            self.problem(SYNTAX_ERROR, "%s holds template syntax (%s) that nginx does not read: render it "
+                         "before checking it" % (name, marker.group(1)), path, text.count("\n", 0, marker.start(1)) + 1,
+                         "check the rendered file: preflight.nginx.template renders and checks it on the controller, "
+                         "the ansible-lint rule reads Jinja files as they are")
+            self.parsed[path] = []
+            return []
         for error in errors:
             exc = error.get("callback")
             message = getattr(exc, "strerror", None) or str(exc or error.get("error") or "")

@@ -361,3 +361,16 @@ def test_a_file_is_lexed_again_for_brace_ended_directives_only_when_it_may_hold_
     # A "}" after a word that is not a directive's end (${var}, a comment) costs a lex, and no finding.
     assert [f for f in found(engine.check(Source.file(str(tmp_path / "var.conf"), context="auto")))
             if f[0] == "syntax-error"] == []
+
+
+def test_a_jinja_template_checked_as_it_is_gets_one_finding_where_the_template_syntax_starts(tmp_path):
+    # Field trial (mailcow, jitsi, geerlingguy.nginx): a .j2 checked unrendered gave dozens of cascaded
+    # messages ('directive "%" is not terminated', 'unknown directive "{"'), none at the first tag.
+    write(tmp_path, {"nginx.conf.j2": "events {}\nhttp {\n    # {{ a comment }}\n    {% if redirect %}\n"
+                                      "    server { listen {{ port }}; }\n    {% endif %}\n}\n",
+                     "quoted.conf": "events {}\nhttp {\n    server { listen 127.0.0.1:81; "
+                                    "location / { return 200 \"{{ not a tag }}\"; } }\n}\n"})
+    report = engine.check_file(str(tmp_path / "nginx.conf.j2"))
+    assert found(report) == [("syntax-error", "nginx.conf.j2", 4)]
+    assert "holds template syntax ({%)" in report.findings[0].message
+    assert found(engine.check_file(str(tmp_path / "quoted.conf"))) == []  # "{{" in a string is nginx's
