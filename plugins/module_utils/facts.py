@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils import nginx_config
-from ansible_collections.preflight.nginx.plugins.module_utils.model import Model
-
 
 def _where(directive):
     return {"file": directive.file, "line": directive.line}
@@ -17,12 +14,6 @@ def _endpoint(endpoint):
     data["socket"] = endpoint.socket
     data["display"] = endpoint.display
     return data
-
-
-def config_facts(path, prefix=None, mapping=None):
-    """Facts about the configuration whose main file is ``path`` (see nginx_config.load)."""
-    config = nginx_config.load(path, prefix=prefix, mapping=mapping)
-    return model_facts(Model(config))
 
 
 def model_facts(model):

@@ -191,7 +191,7 @@ def test_facts_report_sockets_upstreams_and_targets(tmp_path):
         "events {}\nhttp {\n    upstream app {\n        server 127.0.0.1:8081 max_fails=3;\n    }\n"
         "    server {\n        listen 0:8080 default_server;\n        server_name shop;\n"
         "        location / { proxy_pass http://app; }\n    }\n}\n")})
-    data = facts.config_facts(main)
+    data = facts.model_facts(engine.check_file(main).model)
     assert [(x["display"], x["default_server"], x["server_names"], x["line"]) for x in data["listen"]] == [
         ("0.0.0.0:8080", True, ["shop"], 7)]
     assert data["upstreams"][0]["servers"][0]["parameters"] == ["max_fails=3"]
