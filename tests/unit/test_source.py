@@ -188,3 +188,22 @@ def test_modules_read_a_path_as_the_command_line_does(tmp_path):
     assert (directory.kind, directory.path) == (FILE, str(tmp_path / "nginx.conf"))
     saved = module_options.source_from(dict(params, path=str(tmp_path / "saved-T.txt")))
     assert saved.kind == DUMP
+
+
+def test_the_lint_rule_does_not_count_the_arguments_of_a_jinja_value():
+    """geerlingguy.nginx's templates/nginx.conf.j2: "proxy_cache_path {{ nginx_proxy_cache_path }};" is
+    one Jinja value that renders to several words; counting it as one argument was a false error."""
+    import sys
+
+    sys.path.insert(0, os.path.join(ROOT, "extensions", "ansible_lint_rules", "preflight_nginx"))
+    try:
+        import preflight_nginx_config
+    finally:
+        sys.path.pop(0)
+    text = "events {}\nhttp {\n{% if path %}\n    proxy_cache_path {{ nginx_proxy_cache_path }};\n{% endif %}\n}\n"
+    assert "invalid-arguments" not in preflight_nginx_config.TEMPLATE_RULES
+    assert engine.check_text(preflight_nginx_config.without_jinja(text),
+                             select=preflight_nginx_config.TEMPLATE_RULES).findings == []
+    # Outside a template the count is nginx's, and a file checked alone still gets it.
+    assert [f.rule for f in engine.check_text("events {}\nhttp {\n    proxy_cache_path /x;\n}\n").findings] == [
+        "invalid-arguments"]

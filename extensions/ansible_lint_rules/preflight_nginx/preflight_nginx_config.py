@@ -70,7 +70,7 @@ class PreflightNginxConfigRule(preflight_engine.KeptUnderProfiles, AnsibleLintRu
         "(*.conf, *.j2 of any name, *.template, files under nginx/ folders that read as nginx), checked with "
         "the preflight.nginx engine's rules that judge one directive on its own (scope \"directive\"): "
         "unspecified connect addresses (server 0:80), bad or missing ports, malformed addresses, short "
-        "numeric forms, unknown listen parameters, proxy loops, wrong argument counts and syntax errors. "
+        "numeric forms, unknown listen parameters, proxy loops and syntax errors. "
         "Jinja expressions count as values known only later. Without crossplane the rule fails the run."
     )
     severity = "HIGH"

@@ -2,13 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.preflight.nginx.plugins.module_utils.findings import DIRECTIVE, ERROR, Rule
+from ansible_collections.preflight.nginx.plugins.module_utils.findings import ERROR, FILE, Rule
 from ansible_collections.preflight.nginx.plugins.module_utils.nginx_config import INVALID_ARGUMENTS
 
 RULE = Rule(
     id=INVALID_ARGUMENTS,
     severity=ERROR,
-    scope=DIRECTIVE,
+    scope=FILE,
     summary="A directive has the wrong number of arguments, or a flag that is not on/off.",
     why="""
         nginx checks how many arguments each directive takes and refuses the
